@@ -1,0 +1,92 @@
+"""The launched app, driven through gradio_client as an API user would."""
+
+import pytest
+from gradio_client.exceptions import AppError
+
+from playground.sampling import MAX_SAMPLE_LENGTH
+from tabs import text_generation
+
+
+def test_generate_text_with_only_the_prime(tiny_app):
+    text = tiny_app.predict("ROMEO:\n", api_name="/generate_text")
+    assert isinstance(text, str)
+    assert len(text) == 500
+
+
+def test_generate_text_streams(tiny_app, monkeypatch):
+    # Send every character as its own update, so the count does not depend on CPU speed.
+    monkeypatch.setattr(text_generation, "STREAM_INTERVAL_SECONDS", 0.0)
+    job = tiny_app.submit("JULIET:\n", "tiny", 1.0, 0, 300, 4, api_name="/generate_text")
+    final = job.result(timeout=120)
+    updates = job.outputs()
+    assert len(final) == 300
+    assert len(updates) > 10
+    assert updates[-1] == final
+    assert all(final.startswith(update) for update in updates)
+
+
+def test_seed_makes_samples_reproducible(tiny_app):
+    args = ("NURSE:\n", "tiny", 1.0, 0, 200, 11)
+    first = tiny_app.predict(*args, api_name="/generate_text")
+    second = tiny_app.predict(*args, api_name="/generate_text")
+    assert first == second
+
+
+def test_default_seed_gives_new_samples(tiny_app):
+    first = tiny_app.predict("ROMEO:\n", "tiny", 1.0, 0, 200, api_name="/generate_text")
+    second = tiny_app.predict("ROMEO:\n", "tiny", 1.0, 0, 200, api_name="/generate_text")
+    assert first != second
+
+
+def test_temperature_zero_through_the_api(tiny_app):
+    first = tiny_app.predict("ROMEO:\n", "tiny", 0, 0, 100, None, api_name="/generate_text")
+    second = tiny_app.predict("ROMEO:\n", "tiny", 0, 0, 100, 99, api_name="/generate_text")
+    assert first == second
+
+
+def test_unknown_prime_characters_do_not_break_generation(tiny_app):
+    text = tiny_app.predict(
+        "\U0001f600\u05d0<b>ROMEO</b>\x00", "tiny", 0.8, 0, 50, 1, api_name="/generate_text"
+    )
+    assert len(text) == 50
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        # Gradio checks slider bounds and dropdown choices before the handler runs.
+        (("ROMEO:", "tiny", 0.8, 0, MAX_SAMPLE_LENGTH + 1, None), "greater than maximum"),
+        (("ROMEO:", "tiny", 5.0, 0, 10, None), "greater than maximum"),
+        (("ROMEO:", "../../etc/passwd", 0.8, 0, 10, None), "not in the list of choices"),
+        # The handler checks what the components let through.
+        (("ROMEO:", "tiny", 0.8, 0, 10.5, None), "Length must be a whole number"),
+        (("ROMEO:", "tiny", 0.8, 2.5, 10, None), "Top-k must be a whole number"),
+        (("a" * 50_000, "tiny", 0.8, 0, 10, None), "maximum"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(tiny_app, args, message):
+    with pytest.raises(AppError, match=message):
+        tiny_app.predict(*args, api_name="/generate_text")
+
+
+def test_missing_checkpoint_error_keeps_app_serving(tiny_app):
+    with pytest.raises(AppError, match="does-not-exist.safetensors"):
+        tiny_app.predict("ROMEO:", "absent", 0.8, 0, 10, None, api_name="/generate_text")
+    assert (
+        len(tiny_app.predict("ROMEO:", "tiny", 0.8, 0, 10, None, api_name="/generate_text")) == 10
+    )
+
+
+def test_shipped_app_streams_shakespeare():
+    from playground.catalog import build_registry
+    from tests.conftest import launch_app
+
+    demo, client = launch_app(build_registry())
+    try:
+        job = client.submit("ROMEO:\n", api_name="/generate_text")
+        text = job.result(timeout=300)
+        assert len(text) == 500
+        assert len(job.outputs()) > 1
+    finally:
+        client.close()
+        demo.close()

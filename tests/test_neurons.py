@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+
+from playground.neurons import (
+    activation_html,
+    best_cells,
+    bracket_depth,
+    cell_activations,
+    correlations,
+    inside_c_comment,
+    inside_double_quotes,
+    inside_latex_math,
+    inside_url,
+    position_in_line,
+)
+
+
+def test_inside_double_quotes_handles_escapes():
+    text = 'a "b\\"c" d'
+    assert inside_double_quotes(text).tolist() == [0, 0, 1, 1, 1, 1, 1, 1, 0, 0]
+
+
+def test_bracket_depth_counts_nesting():
+    assert bracket_depth("f(a[1]{x})").tolist() == [0, 1, 1, 2, 2, 1, 2, 2, 1, 0]
+    assert bracket_depth("))(").tolist() == [0, 0, 1]
+
+
+def test_inside_url():
+    text = "see https://example.org/x?y=1 now"
+    values = inside_url(text)
+    assert "".join(ch for ch, v in zip(text, values) if v) == "https://example.org/x?y=1"
+
+
+def test_position_in_line_resets_after_newline():
+    assert position_in_line("ab\ncd").tolist() == [0, 1, 2, 0, 1]
+
+
+def test_inside_c_comment():
+    text = "x; /* a */ y; // b\nz"
+    values = inside_c_comment(text)
+    assert "".join(ch for ch, v in zip(text, values) if v) == "/* a */// b"
+
+
+def test_inside_latex_math():
+    text = r"Let $x^2$ and \[y\] but not z"
+    values = inside_latex_math(text)
+    assert "".join(ch for ch, v in zip(text, values) if v) == r"$x^2$\[y\]"
+
+
+def test_cell_search_finds_planted_cell():
+    rng = np.random.default_rng(0)
+    feature = (rng.random(500) > 0.5).astype(np.float32)
+    activations = rng.normal(size=(500, 64)).astype(np.float32)
+    activations[:, 37] = -0.8 * feature + 0.1 * rng.normal(size=500)
+    cells = best_cells(activations, feature, top=3)
+    assert cells[0][0] == 37
+    assert cells[0][1] < -0.9
+    assert abs(cells[1][1]) < 0.3
+
+
+def test_constant_cell_correlates_zero():
+    activations = np.ones((10, 2), dtype=np.float32)
+    activations[:, 1] = np.arange(10)
+    r = correlations(activations, np.arange(10, dtype=np.float32))
+    assert r[0] == 0.0
+    assert r[1] == pytest.approx(1.0)
+
+
+def test_activation_html_escapes_text():
+    text = '<script>alert("x")</script>\n&'
+    page = activation_html(text, np.zeros(len(text)))
+    assert "<script>" not in page
+    assert page.count("&lt;") == 2
+    assert "&amp;" in page
+    assert page.count("<span") == len(text)
+
+
+def test_cell_activations_shape(tiny_model):
+    ids = tiny_model.vocab.encode("ROMEO:\nthe night")
+    activations = cell_activations(tiny_model.stepper_weights, ids)
+    hidden = tiny_model.model.config.hidden_size
+    assert activations.shape == (len(ids), 2 * hidden)
+    assert np.all(np.abs(activations) <= 1.0)
