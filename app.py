@@ -7,17 +7,26 @@ environment variables choose the address.
 import logging
 import os
 
-import gradio as gr
+# The app is often run offline (laptops in lecture halls); Gradio's usage
+# statistics are off unless the environment turns them on.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from playground.catalog import build_registry
-from playground.registry import ModelRegistry
-from tabs import text_generation
+import gradio as gr  # noqa: E402 (must follow the environment default above)
+
+from playground.catalog import build_registry  # noqa: E402
+from playground.registry import ModelRegistry  # noqa: E402
+from tabs import text_generation  # noqa: E402
 
 # Requests waiting beyond this many get an immediate "queue is full" answer.
 QUEUE_MAX_SIZE = 64
 # Each run of an event keeps one CPU core busy, so more parallel runs than
 # cores only add latency.
 CONCURRENCY_PER_EVENT = max(1, os.cpu_count() or 1)
+
+# show_error passes the message of an exception raised while Gradio checks an
+# input (a string where a number belongs, for example) to the client. The
+# handlers' own errors are gr.Error already, and never carry a traceback.
+LAUNCH_OPTIONS = {"show_error": True}
 
 THEME = gr.themes.Soft()
 # Generated text keeps its line breaks and columns in a monospace font, as in a script.
@@ -43,7 +52,7 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    build_app().launch(theme=THEME, css=CSS)
+    build_app().launch(theme=THEME, css=CSS, **LAUNCH_OPTIONS)
 
 
 if __name__ == "__main__":

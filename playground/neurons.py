@@ -183,8 +183,12 @@ def activation_html(text: str, values: np.ndarray) -> str:
     )
 
 
-def encode_for_explorer(lm, text: str) -> tuple[str, list[int]]:
-    """Check and encode an explorer text; return the text the model reads and its ids."""
+def encode_for_explorer(lm, text: str) -> tuple[str, list[int], list[str]]:
+    """Check and encode an explorer text.
+
+    Returns the text the model reads (look-alikes replaced, unknown characters
+    dropped), its ids, and the dropped characters.
+    """
     if not isinstance(text, str) or not text.strip():
         raise InvalidInputError("Enter some text for the model to read.")
     if len(text) > MAX_EXPLORER_LENGTH:
@@ -195,16 +199,26 @@ def encode_for_explorer(lm, text: str) -> tuple[str, list[int]]:
     encoded = lm.vocab.encode_lenient(text)
     if not encoded.ids:
         raise InvalidInputError("None of the text's characters are in the model's vocabulary.")
-    return encoded.text, encoded.ids
+    return encoded.text, encoded.ids, encoded.dropped
 
 
 def find_feature_cells(lm, text: str, feature_name: str, top: int = 8):
-    """Run the model over ``text``; return (text read, activations, best cells for the feature)."""
+    """Run the model over ``text``; return (text read, activations, best cells, dropped chars).
+
+    Raises InvalidInputError when the feature is constant over the text read,
+    because every cell then correlates 0 and the ranking would mean nothing.
+    """
     if feature_name not in FEATURES:
         raise InvalidInputError(
             f"Unknown feature {feature_name!r}. Choose one of: {', '.join(FEATURES)}."
         )
-    read_text, ids = encode_for_explorer(lm, text)
-    activations = cell_activations(lm.stepper_weights, ids)
+    read_text, ids, dropped = encode_for_explorer(lm, text)
     feature = FEATURES[feature_name](read_text)
-    return read_text, activations, best_cells(activations, feature, top)
+    if np.ptp(feature) == 0:
+        message = f"The feature '{feature_name}' does not change anywhere in the text"
+        if dropped:
+            shown = " ".join(dropped[:20])
+            message += f" that the model reads: it dropped {shown}, which are not in its vocabulary"
+        raise InvalidInputError(message + ". Try a text where the feature varies.")
+    activations = cell_activations(lm.stepper_weights, ids)
+    return read_text, activations, best_cells(activations, feature, top), dropped

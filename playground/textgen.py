@@ -90,9 +90,9 @@ def make_sampling_options(
 ) -> SamplingOptions:
     """Validate raw option values (from a UI or an API call) into SamplingOptions."""
     length = _as_number(length, "Length")
-    if length != int(length) or not 0 <= length <= MAX_SAMPLE_LENGTH:
+    if length != int(length) or not 1 <= length <= MAX_SAMPLE_LENGTH:
         raise InvalidInputError(
-            f"Length must be a whole number from 0 to {MAX_SAMPLE_LENGTH}, not {length:g}."
+            f"Length must be a whole number from 1 to {MAX_SAMPLE_LENGTH}, not {length:g}."
         )
     temperature = _as_number(temperature, "Temperature")
     if not 0 <= temperature <= MAX_TEMPERATURE:

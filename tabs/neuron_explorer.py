@@ -2,6 +2,7 @@
 
 import gradio as gr
 
+from playground.errors import InvalidInputError
 from playground.neurons import (
     FEATURES,
     MAX_EXPLORER_LENGTH,
@@ -12,17 +13,26 @@ from playground.neurons import (
     find_feature_cells,
 )
 from playground.registry import ModelRegistry
-from tabs.errors import user_errors
+from tabs.errors import escape_text, user_errors
 
+# Quotes and verse lines occur in the Shakespeare vocabulary; brackets and "/" do not.
 DEFAULT_TEXT = (
     "MACBETH:\n"
     "Is this a dagger which I see before me,\n"
     "The handle toward my hand? Come, let me clutch thee.\n"
-    "I have thee not, and yet I see thee still.\n"
-    '(He reaches out.) "Art thou not, fatal vision, sensible\n'
-    'To feeling as to sight?" See www.example.org/macbeth (act [2], scene {1}).\n'
+    'I have thee not, and yet I see thee still. "Art thou not,\n'
+    'fatal vision, sensible to feeling as to sight?" he cries;\n'
+    '"or art thou but a dagger of the mind, a false creation?"\n'
 )
 TOP_CELLS = 8
+
+
+def describe_dropped(dropped: list[str]) -> str:
+    """Return an escaped HTML note naming the characters the model could not read."""
+    if not dropped:
+        return ""
+    shown = " ".join(repr(ch) for ch in dropped[:20])
+    return f"<p>{escape_text(f'Not in the model vocabulary, so left out: {shown}')}</p>"
 
 
 def build(registry: ModelRegistry, model_name: gr.Dropdown) -> None:
@@ -31,28 +41,33 @@ def build(registry: ModelRegistry, model_name: gr.Dropdown) -> None:
     def find_cells(text: str, model: str, feature: str):
         with user_errors():
             lm = registry.get(model)
-            read_text, activations, cells = find_feature_cells(lm, text, feature, TOP_CELLS)
+            read_text, activations, cells, dropped = find_feature_cells(
+                lm, text, feature, TOP_CELLS
+            )
             hidden = lm.stepper_weights.hidden_size
             rows = [[index, describe_cell(index, hidden), round(r, 3)] for index, r in cells]
             best = cells[0][0]
-            return rows, best, activation_html(read_text, activations[:, best])
+            colours = activation_html(read_text, activations[:, best])
+            return rows, best, colours, describe_dropped(dropped)
 
     def show_cell(text: str, model: str, cell: float):
         with user_errors():
             lm = registry.get(model)
             total = lm.stepper_weights.num_layers * lm.stepper_weights.hidden_size
             if cell is None or cell != int(cell) or not 0 <= cell < total:
-                raise gr.Error(f"Cell must be a whole number from 0 to {total - 1}.")
-            read_text, ids = encode_for_explorer(lm, text)
+                raise InvalidInputError(f"Cell must be a whole number from 0 to {total - 1}.")
+            read_text, ids, dropped = encode_for_explorer(lm, text)
             activations = cell_activations(lm.stepper_weights, ids)
-            return activation_html(read_text, activations[:, int(cell)])
+            return activation_html(read_text, activations[:, int(cell)]), describe_dropped(dropped)
 
     with gr.Accordion("What do single cells track?", open=False):
         gr.Markdown(
             "Some cells of a character LSTM follow the structure of the text: whether it is "
             "inside quotes, how deep the brackets are nested, how far along the line it is. "
             "Pick a feature to rank the cells by how strongly they correlate with it, then "
-            "see one cell's activation on every character (red positive, blue negative)."
+            "see one cell's activation on every character (red positive, blue negative). "
+            "A model can only track what its vocabulary contains: the Shakespeare model has "
+            "no brackets, so try quotes and line position with it."
         )
         with gr.Row():
             text = gr.Textbox(
@@ -68,11 +83,14 @@ def build(registry: ModelRegistry, model_name: gr.Dropdown) -> None:
             interactive=False,
             label="Cells that track the feature best",
         )
+        dropped_note = gr.Markdown()
         coloured = gr.HTML()
     find_button.click(
         find_cells,
         [text, model_name, feature],
-        [cells_table, cell, coloured],
+        [cells_table, cell, coloured, dropped_note],
         api_visibility="private",
     )
-    show_button.click(show_cell, [text, model_name, cell], coloured, api_visibility="private")
+    show_button.click(
+        show_cell, [text, model_name, cell], [coloured, dropped_note], api_visibility="private"
+    )

@@ -117,10 +117,16 @@ def launch_app(registry: ModelRegistry):
     """Launch the app on a free loopback port; return (demo, client)."""
     from gradio_client import Client
 
-    from app import build_app
+    from app import LAUNCH_OPTIONS, build_app
 
     demo = build_app(registry)
-    demo.launch(server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True)
+    demo.launch(
+        server_name="127.0.0.1",
+        server_port=None,
+        prevent_thread_lock=True,
+        quiet=True,
+        **LAUNCH_OPTIONS,
+    )
     client = Client(demo.local_url, verbose=False)
     return demo, client
 

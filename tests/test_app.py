@@ -69,6 +69,13 @@ def test_bad_input_gets_a_clear_error(tiny_app, args, message):
         tiny_app.predict(*args, api_name="/generate_text")
 
 
+@pytest.mark.parametrize("temperature", ["hot", [1]])
+def test_wrong_type_gets_its_message(tiny_app, temperature):
+    with pytest.raises(AppError) as error:
+        tiny_app.predict("ROMEO:", "tiny", temperature, 0, 10, None, api_name="/generate_text")
+    assert "verbose error reporting" not in str(error.value)
+
+
 def test_missing_checkpoint_error_keeps_app_serving(tiny_app):
     with pytest.raises(AppError, match="does-not-exist.safetensors"):
         tiny_app.predict("ROMEO:", "absent", 0.8, 0, 10, None, api_name="/generate_text")

@@ -81,3 +81,26 @@ def test_cell_activations_shape(tiny_model):
     hidden = tiny_model.model.config.hidden_size
     assert activations.shape == (len(ids), 2 * hidden)
     assert np.all(np.abs(activations) <= 1.0)
+
+
+def test_constant_feature_is_rejected_with_dropped_characters(tiny_model):
+    from playground.errors import InvalidInputError
+    from playground.neurons import find_feature_cells
+
+    with pytest.raises(InvalidInputError, match="does not change") as error:
+        find_feature_cells(tiny_model, "ROMEO: (the [night])", "bracket depth")
+    assert "dropped ( [ ] )" in str(error.value)
+
+
+def test_find_feature_cells_ranks_cells(tiny_model):
+    from playground.neurons import find_feature_cells
+
+    text = "ROMEO:\nthe night is fair\nJULIET:\nsweet love\n"
+    read_text, activations, cells, dropped = find_feature_cells(
+        tiny_model, text, "position in line", top=4
+    )
+    assert read_text == text
+    assert dropped == []
+    assert len(cells) == 4
+    assert all(-1.0 <= r <= 1.0 for _, r in cells)
+    assert abs(cells[0][1]) >= abs(cells[-1][1])
