@@ -68,10 +68,19 @@ class TrainConfig:
     seed: int = 1337
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show defaults in --help, except for required options and options without one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.required or action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Train a character-level LSTM language model on a UTF-8 text file.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     data = parser.add_argument_group("data")
     data.add_argument("--train", type=Path, required=True, help="UTF-8 training text file")
@@ -141,10 +150,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="gradient norm clipping threshold",
     )
     optim.add_argument(
-        "--no-bf16",
+        "--bf16",
         dest="autocast_bf16",
-        action="store_false",
-        help="train in fp32 instead of bf16 autocast",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="train under bf16 autocast; --no-bf16 trains in fp32",
     )
     optim.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
     run = parser.add_argument_group("run")
@@ -173,13 +183,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     run.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: its own)")
     run.add_argument("--device", default="auto", help="auto, cpu or cuda")
     run.add_argument(
-        "--no-resume",
-        dest="resume",
-        action="store_false",
-        help="start from scratch even if a training state exists",
+        "--resume",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="continue from the training state in --work-dir if there is one; "
+        "--no-resume starts from scratch",
     )
     run.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="hide the progress bar"
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="show a progress bar",
     )
     return parser.parse_args(argv)
 
@@ -199,6 +213,17 @@ def learning_rate(step: int, config: TrainConfig) -> float:
         1.0, (step - config.warmup_steps) / max(1, config.max_steps - config.warmup_steps)
     )
     return config.min_lr + 0.5 * (config.lr - config.min_lr) * (1 + math.cos(math.pi * progress))
+
+
+def describe_held_out(args: argparse.Namespace, corpus_meta: dict | None):
+    """Name what the validation text is: held-out documents, a file, or the training tail."""
+    if corpus_meta:
+        for key in ("validation_plays", "validation_documents"):
+            if corpus_meta.get(key):
+                return corpus_meta[key]
+    if args.val:
+        return args.val.name
+    return f"last {args.val_fraction:.0%} of the training file"
 
 
 def hardware_description(device: torch.device, threads: int) -> str:
@@ -327,13 +352,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "val_file": args.val.name if args.val else None,
                 "train_chars": len(train_ids),
                 "val_chars": len(val_ids),
-                "held_out": corpus_meta.get("validation_plays")
-                if corpus_meta
-                else (
-                    f"last {args.val_fraction:.0%} of the training file"
-                    if not args.val
-                    else args.val.name
-                ),
+                "held_out": describe_held_out(args, corpus_meta),
                 "corpus": corpus_meta,
             },
             "training": {
