@@ -19,6 +19,15 @@ SHAKESPEARE_COMMAND = (
     "--eval-every 500"
 )
 
+PYTHON_COMMAND = (
+    "python -m playground.data.python_stdlib, then python -m playground.train_char_lm "
+    "--train ~/.cache/rnn-playground/corpora/python/train.txt "
+    "--val ~/.cache/rnn-playground/corpora/python/val.txt "
+    "--corpus-meta ~/.cache/rnn-playground/corpora/python/meta.json "
+    "--out checkpoints/python --batch-size 128 --seq-len 128 --max-steps 3000 "
+    "--eval-every 500"
+)
+
 SHIPPED_MODELS = [
     ModelSpec(
         name="shakespeare",
@@ -33,6 +42,19 @@ SHIPPED_MODELS = [
             "First Citizen:\nWhat say you to the",
             "To be, or not to be",
             "",
+        ),
+    ),
+    ModelSpec(
+        name="python",
+        task=TEXT_GENERATION,
+        title="Python standard library, character LSTM",
+        checkpoint="python",
+        recreate_command=PYTHON_COMMAND,
+        loader=load_char_language_model,
+        examples=(
+            "def ",
+            "class LRUCache:\n    def __init__(self, capacity):\n",
+            'import os\n\n\ndef read_config(path):\n    """',
         ),
     ),
 ]

@@ -80,3 +80,18 @@ def test_sample_has_play_format(shakespeare):
     _, characters = stream_text(shakespeare, "", options)
     text = "".join(characters)
     assert re.search(r"^[A-Z][A-Za-z ]+:$", text, flags=re.MULTILINE)
+
+
+@pytest.mark.parametrize("spec", SHIPPED_MODELS, ids=lambda spec: spec.name)
+def test_shipped_metadata_is_complete(spec):
+    metadata = shipped_metadata(spec.checkpoint)
+    for key in ("config", "vocab", "data", "training", "metrics", "parameters"):
+        assert key in metadata
+    source = metadata["data"]["corpus"]["source"]
+    assert source["package"]
+    assert source["version"]
+    assert metadata["data"]["held_out"]
+    assert metadata["training"]["command"].startswith("python -m playground.train_char_lm")
+    assert metadata["training"]["hardware"]
+    assert metadata["metrics"]["val_loss_nats"] > 0
+    assert metadata["metrics"]["val_loss_measured_with"].startswith("shipped bf16 weights")
