@@ -30,6 +30,8 @@ MAX_SEED = 2**32 - 1
 # Gradio number boxes always hold a number, so a seed of -1 asks for a fresh random sample.
 RANDOM_SEED = -1
 REQUIRED_METADATA = ("config", "vocab", "data", "training", "metrics")
+# The model card lists at most this many held-out documents.
+MODEL_CARD_MAX_ITEMS = 6
 
 
 @dataclass
@@ -165,9 +167,8 @@ def model_card(metadata: dict, title: str | None = None) -> str:
     )
     if source:
         lines.append(
-            f"- Corpus: {corpus.get('name', data.get('train_file', '?'))} from "
-            f"{source.get('registry', '')} package `{source.get('package')}` "
-            f"{source.get('version')}, {data.get('train_chars', 0):,} training characters"
+            f"- Corpus: `{source.get('package')}` {source.get('version')} "
+            f"({source.get('registry', '')}), {data.get('train_chars', 0):,} training characters"
         )
     else:
         lines.append(
@@ -175,9 +176,13 @@ def model_card(metadata: dict, title: str | None = None) -> str:
             f"{data.get('train_chars', 0):,} training characters"
         )
     held_out = data.get("held_out")
-    if held_out:
-        held = ", ".join(held_out) if isinstance(held_out, list) else str(held_out)
-        lines.append(f"- Held out for validation: {held}")
+    if isinstance(held_out, list) and held_out:
+        shown = ", ".join(f"`{name}`" for name in held_out[:MODEL_CARD_MAX_ITEMS])
+        if len(held_out) > MODEL_CARD_MAX_ITEMS:
+            shown += f" and {len(held_out) - MODEL_CARD_MAX_ITEMS} more"
+        lines.append(f"- Held out for validation: {shown}")
+    elif held_out:
+        lines.append(f"- Held out for validation: `{held_out}`")
     val = metrics.get("val_loss_nats")
     if isinstance(val, (int, float)):
         lines.append(f"- Validation loss: {val:.3f} nats/char ({val / math.log(2):.3f} bits/char)")

@@ -95,3 +95,16 @@ def test_shipped_metadata_is_complete(spec):
     assert metadata["training"]["hardware"]
     assert metadata["metrics"]["val_loss_nats"] > 0
     assert metadata["metrics"]["val_loss_measured_with"].startswith("shipped bf16 weights")
+
+
+@pytest.mark.parametrize("spec", SHIPPED_MODELS, ids=lambda spec: spec.name)
+def test_model_card_shows_key_facts(spec):
+    from playground.textgen import model_card
+
+    metadata = shipped_metadata(spec.checkpoint)
+    card = model_card(metadata, spec.title)
+    assert spec.title in card
+    assert f"{metadata['metrics']['val_loss_nats']:.3f} nats/char" in card
+    assert metadata["data"]["corpus"]["source"]["version"] in card
+    assert "min on" in card
+    assert card.count("\n") < 12
