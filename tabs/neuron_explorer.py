@@ -24,6 +24,34 @@ DEFAULT_TEXT = (
     'fatal vision, sensible to feeling as to sight?" he cries;\n'
     '"or art thou but a dagger of the mind, a false creation?"\n'
 )
+C_EXAMPLE = (
+    "static int count_nodes(struct node *root, int depth)\n"
+    "{\n"
+    "\tint total = 1; /* this node */\n"
+    "\tif (!root)\n"
+    "\t\treturn 0;\n"
+    "\tfor (int i = 0; i < root->nr_children; i++) {\n"
+    "\t\tif (depth > MAX_DEPTH) {\n"
+    '\t\t\tpr_warn("tree too deep at %d (%s)\\n", depth, root->name);\n'
+    "\t\t\tbreak;\n"
+    "\t\t}\n"
+    "\t\ttotal += count_nodes(root->children[i], depth + 1);\n"
+    "\t}\n"
+    "\treturn total; // all nodes below root\n"
+    "}\n"
+)
+URL_EXAMPLE = (
+    "# The mirror list lives at https://example.org/mirrors/list.txt and is\n"
+    "# refreshed nightly; see also http://example.com/docs/?page=mirrors for\n"
+    "# the format (one URL per line).\n"
+)
+EXPLORER_EXAMPLES = [
+    (DEFAULT_TEXT, "inside quotes", "shakespeare"),
+    (DEFAULT_TEXT, "position in line", "shakespeare"),
+    (C_EXAMPLE, "bracket depth", "linux-c"),
+    (C_EXAMPLE, "inside a C comment", "linux-c"),
+    (URL_EXAMPLE, "inside a URL", "python"),
+]
 TOP_CELLS = 8
 
 
@@ -85,6 +113,19 @@ def build(registry: ModelRegistry, model_name: gr.Dropdown) -> None:
         )
         dropped_note = gr.Markdown()
         coloured = gr.HTML()
+        examples = [
+            [text_value, feature_name, model]
+            for text_value, feature_name, model in EXPLORER_EXAMPLES
+            if model in registry.names()
+        ]
+        if examples:
+            gr.Examples(
+                examples,
+                inputs=[text, feature, model_name],
+                label="Texts with structure to track",
+                example_labels=[f"{model}: {name}" for _, name, model in examples],
+                cache_examples=False,
+            )
     find_button.click(
         find_cells,
         [text, model_name, feature],
