@@ -28,6 +28,15 @@ PYTHON_COMMAND = (
     "--eval-every 500"
 )
 
+LINUX_C_COMMAND = (
+    "python -m playground.data.linux_c, then python -m playground.train_char_lm "
+    "--train ~/.cache/rnn-playground/corpora/linux-c/train.txt "
+    "--val ~/.cache/rnn-playground/corpora/linux-c/val.txt "
+    "--corpus-meta ~/.cache/rnn-playground/corpora/linux-c/meta.json "
+    "--out checkpoints/linux-c --batch-size 128 --seq-len 128 --max-steps 2500 "
+    "--eval-every 500"
+)
+
 SHIPPED_MODELS = [
     ModelSpec(
         name="shakespeare",
@@ -55,6 +64,19 @@ SHIPPED_MODELS = [
             "def ",
             "class LRUCache:\n    def __init__(self, capacity):\n",
             'import os\n\n\ndef read_config(path):\n    """',
+        ),
+    ),
+    ModelSpec(
+        name="linux-c",
+        task=TEXT_GENERATION,
+        title="Linux kernel C, character LSTM",
+        checkpoint="linux-c",
+        recreate_command=LINUX_C_COMMAND,
+        loader=load_char_language_model,
+        examples=(
+            "static int ",
+            "#include <linux/",
+            "/*\n * ",
         ),
     ),
 ]
