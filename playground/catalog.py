@@ -9,33 +9,17 @@ from playground.textgen import load_char_language_model
 
 TEXT_GENERATION = "text-generation"
 
-# Two commands, run one after the other: build the corpus, then train on it.
-SHAKESPEARE_COMMAND = (
-    "python -m playground.data.shakespeare, then python -m playground.train_char_lm "
-    "--train ~/.cache/rnn-playground/corpora/shakespeare/train.txt "
-    "--val ~/.cache/rnn-playground/corpora/shakespeare/val.txt "
-    "--corpus-meta ~/.cache/rnn-playground/corpora/shakespeare/meta.json "
-    "--out checkpoints/shakespeare --batch-size 128 --seq-len 128 --max-steps 3000 "
-    "--eval-every 500"
-)
 
-PYTHON_COMMAND = (
-    "python -m playground.data.python_stdlib, then python -m playground.train_char_lm "
-    "--train ~/.cache/rnn-playground/corpora/python/train.txt "
-    "--val ~/.cache/rnn-playground/corpora/python/val.txt "
-    "--corpus-meta ~/.cache/rnn-playground/corpora/python/meta.json "
-    "--out checkpoints/python --batch-size 128 --seq-len 128 --max-steps 3000 "
-    "--eval-every 500"
-)
+def recreate_command(data_module: str, corpus: str, max_steps: int) -> str:
+    """Return the two commands, run one after the other, that rebuild a shipped text model."""
+    corpus_dir = f"~/.cache/rnn-playground/corpora/{corpus}"
+    return (
+        f"python -m playground.data.{data_module}, then python -m playground.train_char_lm "
+        f"--train {corpus_dir}/train.txt --val {corpus_dir}/val.txt "
+        f"--corpus-meta {corpus_dir}/meta.json --out checkpoints/{corpus} "
+        f"--batch-size 128 --seq-len 128 --max-steps {max_steps} --eval-every 500"
+    )
 
-LINUX_C_COMMAND = (
-    "python -m playground.data.linux_c, then python -m playground.train_char_lm "
-    "--train ~/.cache/rnn-playground/corpora/linux-c/train.txt "
-    "--val ~/.cache/rnn-playground/corpora/linux-c/val.txt "
-    "--corpus-meta ~/.cache/rnn-playground/corpora/linux-c/meta.json "
-    "--out checkpoints/linux-c --batch-size 128 --seq-len 128 --max-steps 2500 "
-    "--eval-every 500"
-)
 
 SHIPPED_MODELS = [
     ModelSpec(
@@ -43,7 +27,7 @@ SHIPPED_MODELS = [
         task=TEXT_GENERATION,
         title="Shakespeare, character LSTM",
         checkpoint="shakespeare",
-        recreate_command=SHAKESPEARE_COMMAND,
+        recreate_command=recreate_command("shakespeare", "shakespeare", 3000),
         loader=load_char_language_model,
         examples=(
             "ROMEO:\n",
@@ -58,7 +42,7 @@ SHIPPED_MODELS = [
         task=TEXT_GENERATION,
         title="Python standard library, character LSTM",
         checkpoint="python",
-        recreate_command=PYTHON_COMMAND,
+        recreate_command=recreate_command("python_stdlib", "python", 3000),
         loader=load_char_language_model,
         examples=(
             "def ",
@@ -71,7 +55,7 @@ SHIPPED_MODELS = [
         task=TEXT_GENERATION,
         title="Linux kernel C, character LSTM",
         checkpoint="linux-c",
-        recreate_command=LINUX_C_COMMAND,
+        recreate_command=recreate_command("linux_c", "linux-c", 2500),
         loader=load_char_language_model,
         examples=(
             "static int ",

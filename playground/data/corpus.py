@@ -1,8 +1,50 @@
 """Shared steps of the corpus builders: a split by whole documents, and the output files."""
 
+import argparse
 import hashlib
 import json
+import logging
 from pathlib import Path
+
+from playground.data.packages import cache_dir
+
+logger = logging.getLogger(__name__)
+
+
+def decode_source(data: bytes) -> str:
+    """Decode a source file as UTF-8, falling back to Latin-1 (which accepts any bytes)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def corpus_argument_parser(description: str, corpus: str) -> argparse.ArgumentParser:
+    """Return a parser with the --out and --val-fraction options every code corpus takes."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=cache_dir() / "corpora" / corpus,
+        help="output folder for train.txt, val.txt and meta.json",
+    )
+    parser.add_argument(
+        "--val-fraction", type=float, default=0.05, help="share of files held out for validation"
+    )
+    return parser
+
+
+def log_corpus(out_dir: Path, meta: dict) -> None:
+    """Log the size of a corpus that write_corpus has written."""
+    logger.info(
+        "wrote %s: %d train chars (%d files), %d validation chars (%d files), %d distinct chars",
+        out_dir,
+        meta["train_chars"],
+        meta["train_documents"],
+        meta["val_chars"],
+        len(meta["validation_documents"]),
+        meta["distinct_chars"],
+    )
 
 
 def held_out_by_hash(names: list[str], val_fraction: float, salt: str) -> set[str]:

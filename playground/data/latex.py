@@ -8,13 +8,19 @@ number theory). Whole files are held out for validation, chosen by a hash of
 their path.
 """
 
-import argparse
 import gzip
 import logging
 from pathlib import Path
 
-from playground.data.corpus import held_out_by_hash, keep_printable_ascii, write_corpus
-from playground.data.packages import cache_dir, fetch_deb
+from playground.data.corpus import (
+    corpus_argument_parser,
+    decode_source,
+    held_out_by_hash,
+    keep_printable_ascii,
+    log_corpus,
+    write_corpus,
+)
+from playground.data.packages import fetch_deb
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +41,7 @@ def read_tex_sources(root: Path, prefix: str) -> dict[str, str]:
         data = (
             gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
         )
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
-        text, _ = keep_printable_ascii(text)
+        text, _ = keep_printable_ascii(decode_source(data))
         if text.strip():
             documents[f"{prefix}/{path.relative_to(root).as_posix()}"] = text
     return documents
@@ -73,27 +75,10 @@ def build_corpus(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=cache_dir() / "corpora" / "latex",
-        help="output folder for train.txt, val.txt and meta.json",
-    )
-    parser.add_argument(
-        "--val-fraction", type=float, default=0.05, help="share of files held out for validation"
-    )
+    parser = corpus_argument_parser(__doc__.split("\n\n")[0], "latex")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    meta = build_corpus(args.out, args.val_fraction)
-    logger.info(
-        "wrote %s: %d train chars (%d files), %d validation chars (%d files)",
-        args.out,
-        meta["train_chars"],
-        meta["train_documents"],
-        meta["val_chars"],
-        len(meta["validation_documents"]),
-    )
+    log_corpus(args.out, build_corpus(args.out, args.val_fraction))
 
 
 if __name__ == "__main__":

@@ -7,13 +7,19 @@ source tarball (reading all 1.3 GB would take minutes). Whole files are held
 out for validation, chosen by a hash of their path.
 """
 
-import argparse
 import logging
 import tarfile
 from pathlib import Path
 
-from playground.data.corpus import held_out_by_hash, keep_printable_ascii, write_corpus
-from playground.data.packages import cache_dir, fetch_deb
+from playground.data.corpus import (
+    corpus_argument_parser,
+    decode_source,
+    held_out_by_hash,
+    keep_printable_ascii,
+    log_corpus,
+    write_corpus,
+)
+from playground.data.packages import fetch_deb
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +39,7 @@ def read_c_sources(tarball: Path, folders: tuple[str, ...]) -> dict[str, str]:
             if relative.split("/", 1)[0] not in folders:
                 continue
             data = archive.extractfile(member).read()
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                text = data.decode("latin-1")
-            text, _ = keep_printable_ascii(text, tab_width=8)
+            text, _ = keep_printable_ascii(decode_source(data), tab_width=8)
             documents[relative] = text
     return documents
 
@@ -69,33 +71,16 @@ def build_corpus(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=cache_dir() / "corpora" / "linux-c",
-        help="output folder for train.txt, val.txt and meta.json",
-    )
+    parser = corpus_argument_parser(__doc__.split("\n\n")[0], "linux-c")
     parser.add_argument(
         "--folders",
         nargs="+",
         default=list(DEFAULT_FOLDERS),
         help="top-level kernel folders to include",
     )
-    parser.add_argument(
-        "--val-fraction", type=float, default=0.05, help="share of files held out for validation"
-    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    meta = build_corpus(args.out, tuple(args.folders), args.val_fraction)
-    logger.info(
-        "wrote %s: %d train chars (%d files), %d validation chars (%d files)",
-        args.out,
-        meta["train_chars"],
-        meta["train_documents"],
-        meta["val_chars"],
-        len(meta["validation_documents"]),
-    )
+    log_corpus(args.out, build_corpus(args.out, tuple(args.folders), args.val_fraction))
 
 
 if __name__ == "__main__":

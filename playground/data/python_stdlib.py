@@ -8,14 +8,18 @@ validation, chosen by a hash of their path, so the split is the same on every
 machine with the same Python version.
 """
 
-import argparse
 import logging
 import platform
 import sysconfig
 from pathlib import Path
 
-from playground.data.corpus import held_out_by_hash, keep_printable_ascii, write_corpus
-from playground.data.packages import cache_dir
+from playground.data.corpus import (
+    corpus_argument_parser,
+    held_out_by_hash,
+    keep_printable_ascii,
+    log_corpus,
+    write_corpus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -65,28 +69,10 @@ def build_corpus(out_dir: Path, val_fraction: float = 0.05, root: Path | None = 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=cache_dir() / "corpora" / "python",
-        help="output folder for train.txt, val.txt and meta.json",
-    )
-    parser.add_argument(
-        "--val-fraction", type=float, default=0.05, help="share of files held out for validation"
-    )
+    parser = corpus_argument_parser(__doc__.split("\n\n")[0], "python")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    meta = build_corpus(args.out, args.val_fraction)
-    logger.info(
-        "wrote %s: %d train chars (%d files), %d validation chars (%d files), %d distinct chars",
-        args.out,
-        meta["train_chars"],
-        meta["train_documents"],
-        meta["val_chars"],
-        len(meta["validation_documents"]),
-        meta["distinct_chars"],
-    )
+    log_corpus(args.out, build_corpus(args.out, args.val_fraction))
 
 
 if __name__ == "__main__":
