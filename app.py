@@ -17,7 +17,7 @@ from playground.catalog import build_registry  # noqa: E402
 from playground.registry import ModelRegistry  # noqa: E402
 from tabs import text_generation  # noqa: E402
 
-# Requests waiting beyond this many get an immediate "queue is full" answer.
+# Requests beyond this many waiting ones are rejected at once with "queue is full".
 QUEUE_MAX_SIZE = 64
 # Each run of an event keeps one CPU core busy, so more parallel runs than
 # cores only add latency.

@@ -1,7 +1,7 @@
 """Checkpoint files: safetensors weights beside a JSON metadata file.
 
 A checkpoint named ``shakespeare`` is ``shakespeare.safetensors`` plus
-``shakespeare.json``. The JSON holds everything needed to rebuild and use the
+``shakespeare.json``. The JSON contains everything needed to rebuild and use the
 model (config, vocabulary, training data and command, metrics), so loading
 never unpickles anything.
 """

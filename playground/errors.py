@@ -2,4 +2,4 @@
 
 
 class InvalidInputError(ValueError):
-    """A request value is out of range, of the wrong type or too long; the message says which."""
+    """A request value that is out of range, of the wrong type or too long, named in the message."""

@@ -105,8 +105,8 @@ class LSTMStepper:
         self.weights = weights
         H = self.hidden_size = weights.hidden_size
         L = self.num_layers = weights.num_layers
-        # Every layer's h sits side by side in one buffer, so an upper layer's
-        # input [h_below; h_own] is a slice of it: no copy between layers.
+        # Every layer's h is stored side by side in one buffer. An upper layer's
+        # input [h_below; h_own] is then a slice of it, so no copy is needed.
         self.hidden = np.zeros(L * H, dtype=np.float32)
         self.cells = np.zeros((L, H), dtype=np.float32)
         self.gates = np.zeros(4 * H, dtype=np.float32)

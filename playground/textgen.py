@@ -27,7 +27,7 @@ DEFAULT_TEMPERATURE = 0.8
 DEFAULT_TOP_K = 0
 MAX_TEMPERATURE = 2.0
 MAX_SEED = 2**32 - 1
-# Gradio number boxes always hold a number, so a seed of -1 asks for a fresh random sample.
+# Gradio number boxes always contain a number, so a seed of -1 requests a new random sample.
 RANDOM_SEED = -1
 REQUIRED_METADATA = ("config", "vocab", "data", "training", "metrics")
 # The model card lists at most this many held-out documents.

@@ -11,7 +11,7 @@ Example (the shipped Shakespeare model):
 
 Training is truncated backpropagation through time over ``batch_size``
 parallel streams of the text: each batch continues where the previous one
-stopped and the hidden state is carried over, so the model sees context far
+stopped and the hidden state is carried over, so the model learns from context far
 longer than ``seq_len``. A resumable training state (fp32 weights, optimizer,
 step) is written to ``--work-dir`` every ``--save-every`` minutes, and
 running the same command again continues from it. The checkpoint in

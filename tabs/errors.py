@@ -1,4 +1,4 @@
-"""Turn the library's expected failures into messages the user sees."""
+"""Conversion of the library's expected failures into messages for the user."""
 
 import contextlib
 import html
