@@ -45,6 +45,7 @@ from playground.evaluate_char_lm import (
 )
 from playground.models.char_lstm import CharLSTM, CharLSTMConfig
 from playground.sampling import SamplingOptions, generate
+from playground.survey_cells import record_cell_survey
 from playground.vocab import CharVocab
 
 logger = logging.getLogger(__name__)
@@ -251,6 +252,32 @@ def build_optimizer(model: CharLSTM, config: TrainConfig) -> torch.optim.AdamW:
     return torch.optim.AdamW(groups, lr=config.lr, betas=(0.9, 0.99))
 
 
+def train_step(
+    model: CharLSTM,
+    optimizer: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    hidden: tuple[torch.Tensor, torch.Tensor] | None,
+    config: TrainConfig,
+) -> tuple[float, tuple[torch.Tensor, torch.Tensor]]:
+    """One step of truncated backpropagation through time; return the loss and the next state.
+
+    The returned state is detached, so the next step continues the streams
+    without backpropagating into this one.
+    """
+    # Forward in bf16 autocast; the loss itself in fp32.
+    with autocast(x.device, config.autocast_bf16):
+        logits, hidden = model(x, hidden)
+    loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
+    hidden = tuple(h.detach() for h in hidden)
+
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+    optimizer.step()
+    return loss.item(), hidden
+
+
 def save_training_state(path: Path, model, optimizer, step, elapsed, best_val, history) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -410,20 +437,9 @@ def main(argv: list[str] | None = None) -> dict:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, config)
 
-        # Forward in bf16 autocast; the loss itself in fp32.
-        with autocast(device, config.autocast_bf16):
-            logits, hidden = model(x, hidden)
-        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
-        hidden = tuple(h.detach() for h in hidden)
-
-        # Backward, clip, update.
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
+        loss_value, hidden = train_step(model, optimizer, x, y, hidden, config)
         step += 1
         step_time = time.perf_counter() - started
-        loss_value = loss.item()
         running_loss = (
             loss_value if running_loss is None else 0.98 * running_loss + 0.02 * loss_value
         )
@@ -493,7 +509,14 @@ def main(argv: list[str] | None = None) -> dict:
         shipped_val,
         shipped_val / math.log(2),
     )
-    return {"best_val_loss": best_val, "shipped_val_loss": shipped_val, "history": history}
+    # Name the cells that track quotes, brackets, URLs and the like, for the neuron explorer.
+    survey = record_cell_survey(args.out, val_text, describe_held_out(args, None))
+    return {
+        "best_val_loss": best_val,
+        "shipped_val_loss": shipped_val,
+        "history": history,
+        "cell_survey": survey,
+    }
 
 
 if __name__ == "__main__":

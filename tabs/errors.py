@@ -20,6 +20,11 @@ def escape_text(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def as_html_paragraph(text: str) -> str:
+    """Wrap plain text so that gr.Markdown shows it verbatim: no Markdown, escaped HTML."""
+    return f"<p>{escape_text(text)}</p>" if text else ""
+
+
 @contextlib.contextmanager
 def user_errors():
     """Re-raise invalid input, unknown models and broken checkpoints as ``gr.Error``.

@@ -1,7 +1,5 @@
 """Text generation tab: a character LSTM writes text after a priming string."""
 
-import time
-
 import gradio as gr
 
 from playground.catalog import TEXT_GENERATION
@@ -21,23 +19,16 @@ from playground.textgen import (
     model_card,
     stream_text,
 )
-from tabs import neuron_explorer
-from tabs.errors import escape_text, user_errors
+from tabs import neuron_explorer, own_text
+from tabs.errors import as_html_paragraph, user_errors
+from tabs.streaming import growing_text
 
-# Send the growing text to the browser at most this often; every character
-# still arrives, but in small groups instead of one message per character.
-STREAM_INTERVAL_SECONDS = 0.03
 MAX_TOP_K = 80
 
 
 def example_label(model_name: str, prime: str) -> str:
     shown = prime.replace("\n", " ").strip() or "(empty prime)"
     return f"{model_name}: {shown}"
-
-
-def as_html_paragraph(text: str) -> str:
-    """Wrap plain text so that gr.Markdown shows it verbatim: no Markdown, escaped HTML."""
-    return f"<p>{escape_text(text)}</p>" if text else ""
 
 
 def build(demo: gr.Blocks, registry: ModelRegistry) -> None:
@@ -58,13 +49,7 @@ def build(demo: gr.Blocks, registry: ModelRegistry) -> None:
             options = make_sampling_options(length, temperature, top_k, seed)
             lm = registry.get(model_name)
             _, characters = stream_text(lm, prime if prime is not None else "", options)
-            text, last_sent = "", time.monotonic()
-            for ch in characters:
-                text += ch
-                if time.monotonic() - last_sent >= STREAM_INTERVAL_SECONDS:
-                    last_sent = time.monotonic()
-                    yield text
-            yield text
+            yield from growing_text(characters)
 
     def describe_prime(prime: str, model_name: str) -> str:
         # generate_text reports bad input and broken checkpoints; this note stays empty then.
@@ -162,4 +147,5 @@ def build(demo: gr.Blocks, registry: ModelRegistry) -> None:
             example_labels=[example_label(name, text) for text, name in examples],
             cache_examples=False,
         )
-    neuron_explorer.build(registry, model_name)
+    neuron_explorer.build(demo, registry, model_name)
+    own_text.build()

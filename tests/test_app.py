@@ -4,7 +4,7 @@ import pytest
 from gradio_client.exceptions import AppError
 
 from playground.sampling import MAX_SAMPLE_LENGTH
-from tabs import text_generation
+from tabs import streaming
 
 
 def test_generate_text_with_only_the_prime(tiny_app):
@@ -15,7 +15,7 @@ def test_generate_text_with_only_the_prime(tiny_app):
 
 def test_generate_text_streams(tiny_app, monkeypatch):
     # Send every character as its own update, so the count does not depend on CPU speed.
-    monkeypatch.setattr(text_generation, "STREAM_INTERVAL_SECONDS", 0.0)
+    monkeypatch.setattr(streaming, "STREAM_INTERVAL_SECONDS", 0.0)
     job = tiny_app.submit("JULIET:\n", "tiny", 1.0, 0, 300, 4, api_name="/generate_text")
     final = job.result(timeout=120)
     updates = job.outputs()
@@ -97,3 +97,37 @@ def test_shipped_app_streams_shakespeare():
     finally:
         client.close()
         demo.close()
+
+
+def test_own_text_trains_and_samples_through_the_api(tiny_app, tmp_path):
+    from gradio_client import Client, handle_file
+
+    from tests.conftest import make_play_text
+
+    path = tmp_path / "my play.txt"
+    text = make_play_text(150, seed=21)
+    path.write_text(text, encoding="utf-8")
+    # A client of its own: the trained model belongs to the session that trained it.
+    client = Client(tiny_app.src, verbose=False)
+    try:
+        with pytest.raises(AppError, match="Train a model on your text first"):
+            client.predict("ROMEO:", 0.8, 50, api_name="/sample_own_model")
+        status, _ = client.predict(handle_file(str(path)), 5, api_name="/train_own_model")
+        assert status.startswith("Trained for")
+        sample = client.predict("ROMEO:\n", 1.0, 200, api_name="/sample_own_model")
+        assert len(sample) == 200
+        assert set(sample) <= set(text)
+        # Another session has no model of its own.
+        with pytest.raises(AppError, match="Train a model on your text first"):
+            tiny_app.predict("ROMEO:", 0.8, 50, api_name="/sample_own_model")
+    finally:
+        client.close()
+
+
+def test_own_text_rejects_a_binary_file(tiny_app, tmp_path):
+    from gradio_client import handle_file
+
+    path = tmp_path / "photo.txt"
+    path.write_bytes(bytes(range(256)) * 10)
+    with pytest.raises(AppError, match="not UTF-8"):
+        tiny_app.predict(handle_file(str(path)), 5, api_name="/train_own_model")

@@ -8,8 +8,7 @@ import pytest
 from playground.checkpoint import CheckpointError
 from playground.errors import InvalidInputError
 from playground.registry import ModelRegistry
-from tabs.errors import user_errors
-from tabs.text_generation import as_html_paragraph
+from tabs.errors import as_html_paragraph, user_errors
 from tests.conftest import tiny_spec
 
 
@@ -55,5 +54,5 @@ def test_text_tab_builds_without_loading_models(tiny_checkpoint_dir):
         for dep in demo.config["dependencies"]
         if dep.get("api_visibility", "public") == "public"
     ]
-    assert api_names == ["generate_text"]
+    assert api_names == ["generate_text", "train_own_model", "sample_own_model"]
     assert not registry.is_loaded("tiny")
