@@ -222,3 +222,63 @@ def find_feature_cells(lm, text: str, feature_name: str, top: int = 8):
         raise InvalidInputError(message + ". Try a text where the feature varies.")
     activations = cell_activations(lm.stepper_weights, ids)
     return read_text, activations, best_cells(activations, feature, top), dropped
+
+
+# The survey: the best cells of a model for every feature, on its held-out text.
+
+SURVEY_WINDOW_CHARS = 2000
+SURVEY_MAX_CHARS = 20_000
+SURVEY_TOP_CELLS = 3
+
+
+def text_windows(text: str, window: int = SURVEY_WINDOW_CHARS) -> list[str]:
+    """Cut a text into pieces of about ``window`` characters, each starting at a line start."""
+    pieces, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + window)
+        if end < len(text):
+            newline = text.rfind("\n", start + window // 2, end)
+            end = newline + 1 if newline != -1 else end
+        pieces.append(text[start:end])
+        start = end
+    return pieces
+
+
+def survey_cells(
+    lm,
+    text: str,
+    top: int = SURVEY_TOP_CELLS,
+    window: int = SURVEY_WINDOW_CHARS,
+    max_chars: int = SURVEY_MAX_CHARS,
+) -> dict[str, dict]:
+    """Rank every cell of ``lm`` against every feature on windows of ``text``.
+
+    For each feature, the survey takes the windows of the text in which the
+    feature varies, spread evenly over the text, up to ``max_chars``
+    characters. The model reads each window from a fresh state. Returns ``{feature: {"cells":
+    [[cell, r], ...], "chars": characters read}}``; a feature that never varies
+    in the text is left out, because no correlation can be measured for it.
+    """
+    pieces = []
+    for piece in text_windows(text, window):
+        encoded = lm.vocab.encode_lenient(piece)
+        if len(encoded.ids) > 1:
+            pieces.append((encoded.text, encoded.ids))
+    activations_of: dict[int, np.ndarray] = {}
+    survey = {}
+    for name, extract in FEATURES.items():
+        varying = [i for i, (read, _) in enumerate(pieces) if np.ptp(extract(read)) > 0]
+        if not varying:
+            continue
+        count = max(1, min(len(varying), max_chars // window))
+        chosen = [varying[int(k * len(varying) / count)] for k in range(count)]
+        for index in chosen:
+            if index not in activations_of:
+                activations_of[index] = cell_activations(lm.stepper_weights, pieces[index][1])
+        activations = np.concatenate([activations_of[i] for i in chosen])
+        feature = np.concatenate([extract(pieces[i][0]) for i in chosen])
+        survey[name] = {
+            "cells": [[cell, round(r, 3)] for cell, r in best_cells(activations, feature, top)],
+            "chars": int(len(feature)),
+        }
+    return survey

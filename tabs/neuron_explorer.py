@@ -1,7 +1,9 @@
 """Neuron explorer: colour a text by the activation of one LSTM cell."""
 
 import gradio as gr
+import numpy as np
 
+from playground.checkpoint import CheckpointError
 from playground.errors import InvalidInputError
 from playground.neurons import (
     FEATURES,
@@ -12,8 +14,8 @@ from playground.neurons import (
     encode_for_explorer,
     find_feature_cells,
 )
-from playground.registry import ModelRegistry
-from tabs.errors import escape_text, user_errors
+from playground.registry import ModelRegistry, UnknownModelError
+from tabs.errors import as_html_paragraph, user_errors
 
 # Quotes and verse lines occur in the Shakespeare vocabulary; brackets and "/" do not.
 DEFAULT_TEXT = (
@@ -45,13 +47,35 @@ URL_EXAMPLE = (
     "# refreshed nightly; see also http://example.com/docs/?page=mirrors for\n"
     "# the format (one URL per line).\n"
 )
+LATEX_EXAMPLE = (
+    "\\begin{theorem}\\label{thm:sum}\n"
+    "For every integer $n \\geq 1$ we have $\\sum_{k=1}^{n} k = \\frac{n(n+1)}{2}$.\n"
+    "\\end{theorem}\n"
+    "\\begin{proof}\n"
+    "By induction on $n$. For $n = 1$ both sides equal $1$. If the claim holds for $n$, then\n"
+    "\\[ \\sum_{k=1}^{n+1} k = \\frac{n(n+1)}{2} + (n + 1) = \\frac{(n+1)(n+2)}{2}, \\]\n"
+    "which is the claim for $n + 1$ (see \\cite{knuth} for other proofs).\n"
+    "\\end{proof}\n"
+)
 EXPLORER_EXAMPLES = [
     (DEFAULT_TEXT, "inside quotes", "shakespeare"),
     (DEFAULT_TEXT, "position in line", "shakespeare"),
     (C_EXAMPLE, "bracket depth", "linux-c"),
     (C_EXAMPLE, "inside a C comment", "linux-c"),
     (URL_EXAMPLE, "inside a URL", "python"),
+    (LATEX_EXAMPLE, "inside LaTeX math", "latex"),
+    (LATEX_EXAMPLE, "bracket depth", "latex"),
 ]
+# When a surveyed cell is chosen and the text at hand lacks its feature, this text shows it.
+TEXT_FOR_FEATURE = {
+    "inside quotes": DEFAULT_TEXT,
+    "bracket depth": C_EXAMPLE,
+    "inside a URL": URL_EXAMPLE,
+    "position in line": DEFAULT_TEXT,
+    "inside a C comment": C_EXAMPLE,
+    "inside LaTeX math": LATEX_EXAMPLE,
+}
+SURVEY_HEADERS = ["feature", "cell", "where", "correlation", "characters read"]
 TOP_CELLS = 8
 
 
@@ -60,11 +84,58 @@ def describe_dropped(dropped: list[str]) -> str:
     if not dropped:
         return ""
     shown = " ".join(repr(ch) for ch in dropped[:20])
-    return f"<p>{escape_text(f'Not in the model vocabulary, so left out: {shown}')}</p>"
+    return as_html_paragraph(f"Not in the model vocabulary, so left out: {shown}")
 
 
-def build(registry: ModelRegistry, model_name: gr.Dropdown) -> None:
+def survey_rows(metadata: dict) -> list[list]:
+    """Return the table rows of a model's cell survey, in FEATURES order ([] without one)."""
+    survey = (metadata.get("cell_survey") or {}).get("features") or {}
+    hidden = int(metadata["config"]["hidden_size"])
+    rows = []
+    for feature in FEATURES:
+        result = survey.get(feature) or {}
+        for cell, r in result.get("cells", []):
+            rows.append([feature, int(cell), describe_cell(int(cell), hidden), r, result["chars"]])
+    return rows
+
+
+def build(demo: gr.Blocks, registry: ModelRegistry, model_name: gr.Dropdown) -> None:
     """Add the explorer, reading the model chosen in ``model_name``, to the current layout."""
+
+    def list_surveyed_cells(model: str):
+        # Like the model card, a broken checkpoint is reported in place so the page still loads.
+        try:
+            rows = survey_rows(registry.metadata(model))
+        except (CheckpointError, UnknownModelError) as exc:
+            return [], as_html_paragraph(f"Model unavailable: {exc}")
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            return [], as_html_paragraph(f"The metadata of model {model} is malformed: {exc}")
+        if not rows:
+            return [], as_html_paragraph(
+                f"No cell survey is recorded for {model}; run python -m playground.survey_cells "
+                "on its checkpoint and held-out text to make one."
+            )
+        return rows, ""
+
+    def show_surveyed_cell(text: str, model: str, evt: gr.SelectData):
+        with user_errors():
+            feature_name, cell_index = evt.row_value[0], int(evt.row_value[1])
+            if feature_name not in FEATURES:
+                raise InvalidInputError(f"Unknown feature {feature_name!r}.")
+            lm = registry.get(model)
+            read_text, ids, dropped = encode_for_explorer(lm, text)
+            if np.ptp(FEATURES[feature_name](read_text)) == 0:
+                # The text at hand cannot show this feature; switch to one that does.
+                text = TEXT_FOR_FEATURE[feature_name]
+                read_text, ids, dropped = encode_for_explorer(lm, text)
+            activations = cell_activations(lm.stepper_weights, ids)
+            return (
+                text,
+                feature_name,
+                cell_index,
+                activation_html(read_text, activations[:, cell_index]),
+                describe_dropped(dropped),
+            )
 
     def find_cells(text: str, model: str, feature: str):
         with user_errors():
@@ -106,6 +177,16 @@ def build(registry: ModelRegistry, model_name: gr.Dropdown) -> None:
                 find_button = gr.Button("Find cells")
                 cell = gr.Number(label="Cell to show", precision=0, minimum=0)
                 show_button = gr.Button("Show cell")
+        gr.Markdown(
+            "**Found automatically.** The cells that track each feature best on the model's "
+            "held-out text, measured when it was trained. Click a row to see that cell at work."
+        )
+        survey_table = gr.Dataframe(
+            headers=SURVEY_HEADERS,
+            interactive=False,
+            label="Best cells of this model for every feature",
+        )
+        survey_note = gr.Markdown()
         cells_table = gr.Dataframe(
             headers=["cell", "where", "correlation"],
             interactive=False,
@@ -134,4 +215,17 @@ def build(registry: ModelRegistry, model_name: gr.Dropdown) -> None:
     )
     show_button.click(
         show_cell, [text, model_name, cell], [coloured, dropped_note], api_visibility="private"
+    )
+    survey_table.select(
+        show_surveyed_cell,
+        [text, model_name],
+        [text, feature, cell, coloured, dropped_note],
+        api_visibility="private",
+    )
+    gr.on(
+        [model_name.change, demo.load],
+        list_surveyed_cells,
+        model_name,
+        [survey_table, survey_note],
+        api_visibility="private",
     )

@@ -1,7 +1,10 @@
+import json
+
 import numpy as np
 import pytest
 
 from playground.neurons import (
+    FEATURES,
     activation_html,
     best_cells,
     bracket_depth,
@@ -12,7 +15,11 @@ from playground.neurons import (
     inside_latex_math,
     inside_url,
     position_in_line,
+    survey_cells,
+    text_windows,
 )
+from tabs.neuron_explorer import TEXT_FOR_FEATURE, survey_rows
+from tests.conftest import make_play_text
 
 
 def test_inside_double_quotes_handles_escapes():
@@ -104,3 +111,40 @@ def test_find_feature_cells_ranks_cells(tiny_model):
     assert len(cells) == 4
     assert all(-1.0 <= r <= 1.0 for _, r in cells)
     assert abs(cells[0][1]) >= abs(cells[-1][1])
+
+
+def test_text_windows_cover_the_text_and_start_lines():
+    text = "".join(f"line {i} " + "x" * (i % 7) + "\n" for i in range(400))
+    pieces = text_windows(text, window=200)
+    assert "".join(pieces) == text
+    assert all(piece.startswith("line ") for piece in pieces)
+    assert max(len(piece) for piece in pieces) <= 200
+
+
+def test_survey_lists_only_features_that_vary(tiny_model):
+    text = make_play_text(30, seed=9)
+    survey = survey_cells(tiny_model, text, top=2, window=300, max_chars=900)
+    # The play has line breaks but no quotes, brackets, URLs, comments or math.
+    assert list(survey) == ["position in line"]
+    result = survey["position in line"]
+    assert 0 < result["chars"] <= 900
+    total_cells = tiny_model.stepper_weights.num_layers * tiny_model.stepper_weights.hidden_size
+    assert len(result["cells"]) == 2
+    for cell, r in result["cells"]:
+        assert 0 <= cell < total_cells
+        assert -1 <= r <= 1
+    assert abs(result["cells"][0][1]) >= abs(result["cells"][1][1])
+
+
+def test_training_records_a_cell_survey(tiny_checkpoint_dir):
+    metadata = json.loads((tiny_checkpoint_dir / "tiny.json").read_text(encoding="utf-8"))
+    survey = metadata["cell_survey"]
+    assert survey["text"] == "val.txt"
+    assert "position in line" in survey["features"]
+    assert survey_rows(metadata)[0][0] == "position in line"
+
+
+def test_every_feature_has_a_text_that_shows_it():
+    assert set(TEXT_FOR_FEATURE) == set(FEATURES)
+    for name, text in TEXT_FOR_FEATURE.items():
+        assert np.ptp(FEATURES[name](text)) > 0, name
