@@ -63,6 +63,19 @@ SHIPPED_MODELS = [
             "/*\n * ",
         ),
     ),
+    ModelSpec(
+        name="latex",
+        task=TEXT_GENERATION,
+        title="LaTeX manuals and the PARI/GP manual, character LSTM",
+        checkpoint="latex",
+        recreate_command=recreate_command("latex", "latex", 2500),
+        loader=load_char_language_model,
+        examples=(
+            "\\begin{theorem}\n",
+            "\\section{Introduction}\n",
+            "\\begin{equation}\n",
+        ),
+    ),
 ]
 
 

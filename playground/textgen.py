@@ -150,14 +150,23 @@ def stream_text(
     return encoded, generate(lm.model, lm.vocab, encoded.ids, options, weights=lm.stepper_weights)
 
 
+def corpus_sources(corpus: dict | None) -> list[dict]:
+    """Return the provenance of each package a corpus came from (one or several)."""
+    if not corpus:
+        return []
+    source = corpus.get("source") or {}
+    if isinstance(source, dict) and "packages" in source:
+        return [package for package in source["packages"].values() if isinstance(package, dict)]
+    return [source] if isinstance(source, dict) and source else []
+
+
 def model_card(metadata: dict, title: str | None = None) -> str:
     """Return a short Markdown description of a checkpoint for the model-card panel."""
     config = metadata.get("config", {})
     training = metadata.get("training", {})
     metrics = metadata.get("metrics", {})
     data = metadata.get("data", {})
-    corpus = data.get("corpus") or {}
-    source = corpus.get("source") or {}
+    sources = corpus_sources(data.get("corpus"))
     params = metadata.get("parameters")
     lines = [f"**{title or metadata.get('name', 'model')}**", ""]
     lines.append(
@@ -165,11 +174,12 @@ def model_card(metadata: dict, title: str | None = None) -> str:
         f"{config.get('hidden_size', '?')} hidden units"
         + (f", {params / 1e6:.2f}M parameters" if isinstance(params, int) else "")
     )
-    if source:
-        lines.append(
-            f"- Corpus: `{source.get('package')}` {source.get('version')} "
-            f"({source.get('registry', '')}), {data.get('train_chars', 0):,} training characters"
+    if sources:
+        packages = ", ".join(
+            f"`{source.get('package')}` {source.get('version')} ({source.get('registry', '')})"
+            for source in sources
         )
+        lines.append(f"- Corpus: {packages}, {data.get('train_chars', 0):,} training characters")
     else:
         lines.append(
             f"- Corpus: `{data.get('train_file', '?')}`, "

@@ -8,7 +8,7 @@ import pytest
 
 from playground.catalog import SHIPPED_MODELS, build_registry
 from playground.checkpoint import MAX_FILE_BYTES
-from playground.textgen import make_sampling_options, stream_text
+from playground.textgen import corpus_sources, make_sampling_options, stream_text
 from tests.conftest import REPO_ROOT, SHIPPED_CHECKPOINTS, shipped_metadata
 
 
@@ -87,9 +87,11 @@ def test_shipped_metadata_is_complete(spec):
     metadata = shipped_metadata(spec.checkpoint)
     for key in ("config", "vocab", "data", "training", "metrics", "parameters"):
         assert key in metadata
-    source = metadata["data"]["corpus"]["source"]
-    assert source["package"]
-    assert source["version"]
+    sources = corpus_sources(metadata["data"]["corpus"])
+    assert sources
+    for source in sources:
+        assert source["package"]
+        assert source["version"]
     assert metadata["data"]["held_out"]
     assert metadata["training"]["command"].startswith("python -m playground.train_char_lm")
     assert metadata["training"]["hardware"]
@@ -105,6 +107,7 @@ def test_model_card_shows_key_facts(spec):
     card = model_card(metadata, spec.title)
     assert spec.title in card
     assert f"{metadata['metrics']['val_loss_nats']:.3f} nats/char" in card
-    assert metadata["data"]["corpus"]["source"]["version"] in card
+    for source in corpus_sources(metadata["data"]["corpus"]):
+        assert source["version"] in card
     assert "min on" in card
     assert card.count("\n") < 12
