@@ -155,8 +155,11 @@ def train_on_text(
     last_update = started
     # Validation and building the sampler take a moment; leave them a share of the budget.
     deadline = started + seconds * 0.95
+    step_seconds = 0.0
     model.train()
-    while time.monotonic() < deadline:
+    # Stop when the next step would end past the deadline, not only once it has passed.
+    while time.monotonic() + step_seconds < deadline:
+        step_started = time.monotonic()
         if position + seq_len + 1 > data.shape[1]:
             epoch += 1
             offset = int(torch.randint(len(train_ids), (1,), generator=generator))
@@ -172,6 +175,7 @@ def train_on_text(
         step += 1
         running_loss = loss if running_loss is None else 0.9 * running_loss + 0.1 * loss
         now = time.monotonic()
+        step_seconds = now - step_started
         if now - last_update >= UPDATE_INTERVAL_SECONDS:
             last_update = now
             history.append((round(now - started, 2), round(running_loss, 4)))
