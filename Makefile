@@ -25,7 +25,7 @@ run: $(VENV)/.app-installed
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.app-installed
+bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.sampling_speed
 
 clean:

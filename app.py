@@ -15,7 +15,7 @@ import gradio as gr  # noqa: E402 (must follow the environment default above)
 
 from playground.catalog import build_registry  # noqa: E402
 from playground.registry import ModelRegistry  # noqa: E402
-from tabs import text_generation  # noqa: E402
+from tabs import handwriting, text_generation  # noqa: E402
 
 # Requests beyond this many waiting ones are rejected at once with "queue is full".
 QUEUE_MAX_SIZE = 64
@@ -44,6 +44,10 @@ def build_app(registry: ModelRegistry | None = None) -> gr.Blocks:
         )
         with gr.Tab("Text generation"):
             text_generation.build(demo, registry)
+        # A tab appears once its model is registered (shipped, or added in tests).
+        if registry.names(handwriting.HANDWRITING):
+            with gr.Tab("Text to handwriting"):
+                handwriting.build(registry)
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=CONCURRENCY_PER_EVENT)
     return demo
 

@@ -5,6 +5,7 @@ import os
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # Set before Gradio is imported: test machines reach package registries only, so
@@ -145,3 +146,75 @@ def tiny_app(tiny_checkpoint_dir):
 
 def shipped_metadata(name: str) -> dict:
     return json.loads((SHIPPED_CHECKPOINTS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def loop_strokes(num_chars: int, points_per_char: int = 8) -> np.ndarray:
+    """A deterministic scribble as (T, 3) offsets: one small loop per character."""
+    rows = []
+    for _ in range(num_chars):
+        angles = np.linspace(0, 2 * np.pi, points_per_char)
+        for i, angle in enumerate(angles):
+            rows.append([0.4 + 0.3 * np.cos(angle), 0.5 * np.sin(angle), i == len(angles) - 1])
+    return np.array(rows, dtype=np.float32)
+
+
+@pytest.fixture(scope="session")
+def tiny_handwriting_dir(tmp_path_factory) -> Path:
+    """A checkpoint folder holding ``tiny-hand``, a synthesis network trained for seconds."""
+    from playground.handwriting.lines import LineSet
+    from playground.train_handwriting import main
+
+    folder = tmp_path_factory.mktemp("tiny_handwriting")
+    texts = ["abc", "hello", "Quiz 42!", "xyz", "a b c d", "The end."] * 4
+    lines = LineSet.from_lines(
+        [loop_strokes(len(text)) for text in texts],
+        texts,
+        [i % 2 for i in range(len(texts))],
+        ["Loops", "Other loops"],
+        offset_scale=0.27,
+        metadata={"source": "loop scribbles written by the tests"},
+    )
+    data = lines.save(folder / "lines.npz")
+    main(
+        [
+            "--data",
+            str(data),
+            "--out",
+            str(folder / "tiny-hand"),
+            "--work-dir",
+            str(folder / "work"),
+            "--hidden-size",
+            "24",
+            "--upper-hidden-size",
+            "24",
+            "--window-components",
+            "2",
+            "--mixture-components",
+            "3",
+            "--hand-dim",
+            "4",
+            "--batch-size",
+            "8",
+            "--max-steps",
+            "20",
+            "--eval-every",
+            "20",
+            "--val-fraction",
+            "0.2",
+            "--no-progress",
+        ]
+    )
+    return folder
+
+
+def tiny_handwriting_spec() -> ModelSpec:
+    from playground.handwriting.sampler import load_handwriting_model
+
+    return ModelSpec(
+        name="tiny-hand",
+        task="handwriting",
+        title="Tiny handwriting test model",
+        checkpoint="tiny-hand",
+        recreate_command="make-tiny-handwriting",
+        loader=load_handwriting_model,
+    )
