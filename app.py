@@ -23,10 +23,14 @@ QUEUE_MAX_SIZE = 64
 # cores only add latency.
 CONCURRENCY_PER_EVENT = max(1, os.cpu_count() or 1)
 
+# Gradio rejects a larger upload before any handler receives it. Each tab checks its
+# own, smaller limit (2 MB for a text to train on) on top.
+MAX_UPLOAD_BYTES = 10_000_000
+
 # show_error passes the message of an exception raised while Gradio checks an
 # input (a string where a number belongs, for example) to the client. The
 # handlers' own errors are gr.Error already, and never carry a traceback.
-LAUNCH_OPTIONS = {"show_error": True}
+LAUNCH_OPTIONS = {"show_error": True, "max_file_size": MAX_UPLOAD_BYTES}
 
 THEME = gr.themes.Soft()
 # Generated text keeps its line breaks and columns in a monospace font, as in a script.

@@ -148,10 +148,14 @@ def best_cells(
     return [(int(i), float(r[i])) for i in order]
 
 
+# The strongest colour keeps this much white, so black text on it stays readable.
+MIN_COLOUR_LEVEL = 90
+
+
 def activation_colour(value: float) -> str:
     """Map an activation in [-1, 1] to a CSS colour: blue for negative, red for positive."""
     value = float(np.clip(value, -1.0, 1.0))
-    strength = int(round(255 * (1 - abs(value))))
+    strength = int(round(255 - (255 - MIN_COLOUR_LEVEL) * abs(value)))
     if value >= 0:
         return f"rgb(255,{strength},{strength})"
     return f"rgb({strength},{strength},255)"
@@ -163,6 +167,9 @@ def _visible_character(ch: str) -> str:
         return "\u21b5<br>"
     if ch == " ":
         return "&nbsp;"
+    if ch == "\t":
+        # One span per character, so a tab is shown as four spaces to keep indentation.
+        return "&nbsp;" * 4
     return html.escape(ch)
 
 

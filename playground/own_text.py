@@ -30,7 +30,7 @@ from playground.vocab import CharVocab
 
 logger = logging.getLogger(__name__)
 
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+MAX_UPLOAD_BYTES = 2_000_000
 MIN_TEXT_CHARS = 200
 MAX_TRAINING_SECONDS = 60
 MIN_TRAINING_SECONDS = 5
@@ -76,7 +76,7 @@ def read_text_upload(path) -> str:
         raise InvalidInputError("The uploaded file could not be read; upload it again.") from exc
     if size > MAX_UPLOAD_BYTES:
         raise InvalidInputError(
-            f"The file has {size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 2**20:.0f} MB."
+            f"The file has {size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:g} MB."
         )
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -85,8 +85,10 @@ def read_text_upload(path) -> str:
             f"The file is not UTF-8 text (byte {exc.start} cannot be decoded). "
             "Save it as UTF-8 and upload it again."
         ) from exc
-    # NUL and the other control characters, except line breaks and tabs, carry no writing.
-    text = "".join(ch for ch in text if ch in "\n\t" or ch >= " ").replace("\r\n", "\n")
+    # Windows and old Mac line endings become "\n" first; NUL and the other control
+    # characters, apart from line breaks and tabs, carry no writing and are removed.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(ch for ch in text if ch in "\n\t" or ch >= " ")
     if len(text.strip()) < MIN_TEXT_CHARS:
         raise InvalidInputError(
             f"The file has {len(text.strip())} characters of text; "
@@ -96,7 +98,10 @@ def read_text_upload(path) -> str:
 
 
 def limit_vocabulary(text: str, max_size: int = MAX_VOCAB_SIZE) -> tuple[str, list[str]]:
-    """Drop all but the ``max_size`` most frequent characters; return the text and the dropped."""
+    """Drop all but the ``max_size`` most frequent characters.
+
+    Returns the remaining text and the dropped characters, most frequent first.
+    """
     counts = Counter(text)
     if len(counts) <= max_size:
         return text, []
@@ -114,7 +119,7 @@ def cosine_learning_rate(step: int, fraction: float, config: TrainConfig) -> flo
 
 
 def split_for_validation(text: str) -> tuple[str, str]:
-    """Hold out the last tenth of a text (at most MAX_VALIDATION_CHARS) for validation."""
+    """Hold out the end of a text for validation: a tenth, at most MAX_VALIDATION_CHARS."""
     held_out = min(MAX_VALIDATION_CHARS, len(text) // 10)
     return text[: len(text) - held_out], text[len(text) - held_out :]
 
@@ -134,6 +139,7 @@ def train_on_text(
             f"seconds, not {seconds!r}."
         )
     started = time.monotonic()
+    original_length = len(text)
     text, dropped = limit_vocabulary(text)
     train_text, val_text = split_for_validation(text)
     vocab = CharVocab.from_text(text)
@@ -195,8 +201,9 @@ def train_on_text(
         "data": {
             "train_chars": len(train_ids),
             "val_chars": len(val_ids),
-            "held_out": "the last tenth of the file",
+            "held_out": f"the last {len(val_ids):,} characters of the file",
             "dropped_characters": dropped,
+            "dropped_chars_count": original_length - len(text),
         },
         "training": {"steps": step, "epochs": epoch, "time_seconds": round(elapsed, 1)},
         "metrics": {"val_loss_nats": val_loss, "train_loss_nats": running_loss},

@@ -179,7 +179,10 @@ def build(demo: gr.Blocks, registry: ModelRegistry, model_name: gr.Dropdown) -> 
                 show_button = gr.Button("Show cell")
         gr.Markdown(
             "**Found automatically.** The cells that track each feature best on the model's "
-            "held-out text, measured when it was trained. Click a row to see that cell at work."
+            "held-out text, measured when it was trained. Click a row to see that cell at work. "
+            "A feature that never changes in that text (the held-out plays have no double "
+            "quotes, for example) is not listed, and a correlation near 0 means that no cell "
+            "tracks it; the last column says how much text the correlation rests on."
         )
         survey_table = gr.Dataframe(
             headers=SURVEY_HEADERS,
@@ -227,5 +230,12 @@ def build(demo: gr.Blocks, registry: ModelRegistry, model_name: gr.Dropdown) -> 
         list_surveyed_cells,
         model_name,
         [survey_table, survey_note],
+        api_visibility="private",
+    )
+    # Results of "Find cells" belong to the previous model; clear them.
+    model_name.change(
+        lambda: ([], None, "", ""),
+        None,
+        [cells_table, cell, coloured, dropped_note],
         api_visibility="private",
     )

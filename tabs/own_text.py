@@ -21,16 +21,18 @@ from playground.textgen import (
     DEFAULT_TEMPERATURE,
     MAX_PRIME_LENGTH,
     MAX_TEMPERATURE,
+    describe_prime_changes,
     make_sampling_options,
     stream_text,
 )
-from tabs.errors import escape_text, user_errors
+from tabs.errors import as_html_paragraph, escape_text, user_errors
 from tabs.streaming import growing_text
 
 # One training run at a time: it keeps the CPU busy, and a second one would
 # only halve the speed of both. Later requests wait in the queue and see their place.
 TRAINING_CONCURRENCY = 1
-# A trained model is dropped this long after its visitor's last use of the page.
+# Gradio drops a trained model this long after it was stored, or earlier when the
+# visitor's session ends; sampling does not extend it.
 MODEL_LIFETIME_SECONDS = 3600
 LOSS_COLUMNS = ["seconds", "training loss (nats/char)"]
 
@@ -55,13 +57,29 @@ def describe_update(update: TrainingUpdate) -> str:
     if update.val_loss is not None:
         line += (
             f", validation loss {update.val_loss:.3f} nats/char "
-            f"({update.val_loss / math.log(2):.2f} bits/char) on the last tenth of the file"
+            f"({update.val_loss / math.log(2):.2f} bits/char) on {data['held_out']}"
         )
     line += ". Sample from it below."
-    if data["dropped_characters"]:
-        shown = " ".join(data["dropped_characters"][:20])
-        line += f" The rarest characters were left out of its vocabulary: {shown}"
+    dropped = data["dropped_characters"]
+    if dropped:
+        shown = " ".join(dropped[:20]) + (" …" if len(dropped) > 20 else "")
+        line += (
+            f" The file has more distinct characters than the model keeps, so the "
+            f"{len(dropped):,} rarest ({data['dropped_chars_count']:,} characters of text) "
+            f"were left out: {shown}"
+        )
     return escape_text(line)
+
+
+def describe_upload(text_file: str | None) -> str:
+    """Check an upload as soon as it arrives; return a note on whether it can be trained on."""
+    if not text_file:
+        return ""
+    try:
+        text = read_text_upload(text_file)
+    except InvalidInputError as exc:
+        return as_html_paragraph(str(exc))
+    return as_html_paragraph(f"Ready to train on {len(text):,} characters.")
 
 
 def build() -> None:
@@ -76,6 +94,8 @@ def build() -> None:
         with user_errors():
             text = read_text_upload(text_file)
             progress(0, desc="Starting")
+            # Forget the previous model first, so a stopped run never leaves a stale one.
+            yield escape_text("Training: starting"), None, None
             for update in train_on_text(text, seconds):
                 progress(update.fraction, desc="Training")
                 model = update.model if update.model is not None else gr.skip()
@@ -92,12 +112,16 @@ def build() -> None:
             if own_model is None:
                 raise InvalidInputError("Train a model on your text first, then sample from it.")
             options = make_sampling_options(length, temperature)
-            _, characters = stream_text(own_model, prime if prime is not None else "", options)
-            yield from growing_text(characters)
+            encoded, characters = stream_text(
+                own_model, prime if prime is not None else "", options
+            )
+            notes = as_html_paragraph(describe_prime_changes(encoded))
+            for text in growing_text(characters):
+                yield text, notes
 
     with gr.Accordion("Train on your own text", open=False):
         gr.Markdown(
-            f"Upload a UTF-8 text file (up to {MAX_UPLOAD_BYTES // 2**20} MB): a poem "
+            f"Upload a UTF-8 text file (up to {MAX_UPLOAD_BYTES / 1e6:g} MB): a poem "
             "collection, your code, a diary. A one-layer LSTM with 256 units learns it for up to "
             f"{MAX_TRAINING_SECONDS} seconds while the loss falls, and then writes in its style. "
             "The model stays in this browser session only and is discarded afterwards; "
@@ -118,7 +142,7 @@ def build() -> None:
                     train_button = gr.Button("Train", variant="primary")
                     stop_button = gr.Button("Stop", variant="stop")
             with gr.Column(scale=2):
-                status = gr.Markdown()
+                status = gr.Markdown(label="Training status")
                 loss_plot = gr.LinePlot(
                     x=LOSS_COLUMNS[0],
                     y=LOSS_COLUMNS[1],
@@ -135,13 +159,14 @@ def build() -> None:
                     1, MAX_SAMPLE_LENGTH, value=DEFAULT_LENGTH, step=1, label="Length (characters)"
                 )
                 sample_button = gr.Button("Sample from your model")
-            own_output = gr.Textbox(
-                label="Text from your model",
-                lines=12,
-                interactive=False,
-                scale=2,
-                elem_classes="generated-text",
-            )
+            with gr.Column(scale=2):
+                own_output = gr.Textbox(
+                    label="Text from your model",
+                    lines=12,
+                    interactive=False,
+                    elem_classes="generated-text",
+                )
+                own_notes = gr.Markdown()
     training = train_button.click(
         train_own_model,
         [text_file, seconds],
@@ -149,12 +174,21 @@ def build() -> None:
         api_name="train_own_model",
         concurrency_limit=TRAINING_CONCURRENCY,
         concurrency_id="own_text_training",
+        # The progress bar covers the status line only, so the loss plot stays visible.
+        show_progress_on=[status],
     )
-    stop_button.click(None, None, None, cancels=[training])
+    stop_button.click(
+        lambda: as_html_paragraph("Training stopped. Train again to get a model to sample from."),
+        None,
+        status,
+        cancels=[training],
+        api_visibility="private",
+    )
+    text_file.upload(describe_upload, text_file, status, api_visibility="private")
     sample_button.click(
         sample_own_model,
         [own_prime, own_temperature, own_length, own_model],
-        own_output,
+        [own_output, own_notes],
         api_name="sample_own_model",
         concurrency_id="text_generation",
     )

@@ -145,6 +145,7 @@ def build(demo: gr.Blocks, registry: ModelRegistry) -> None:
             inputs=[prime, model_name],
             label="Try a prime",
             example_labels=[example_label(name, text) for text, name in examples],
+            examples_per_page=len(examples),
             cache_examples=False,
         )
     neuron_explorer.build(demo, registry, model_name)

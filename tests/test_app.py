@@ -114,9 +114,12 @@ def test_own_text_trains_and_samples_through_the_api(tiny_app, tmp_path):
             client.predict("ROMEO:", 0.8, 50, api_name="/sample_own_model")
         status, _ = client.predict(handle_file(str(path)), 5, api_name="/train_own_model")
         assert status.startswith("Trained for")
-        sample = client.predict("ROMEO:\n", 1.0, 200, api_name="/sample_own_model")
+        sample, notes = client.predict("ROMEO:\n", 1.0, 200, api_name="/sample_own_model")
         assert len(sample) == 200
         assert set(sample) <= set(text)
+        assert notes == ""
+        _, notes = client.predict("ROMEO \u2603:", 1.0, 20, api_name="/sample_own_model")
+        assert "\u2603" in notes
         # Another session has no model of its own.
         with pytest.raises(AppError, match="Train a model on your text first"):
             tiny_app.predict("ROMEO:", 0.8, 50, api_name="/sample_own_model")

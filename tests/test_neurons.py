@@ -148,3 +148,10 @@ def test_every_feature_has_a_text_that_shows_it():
     assert set(TEXT_FOR_FEATURE) == set(FEATURES)
     for name, text in TEXT_FOR_FEATURE.items():
         assert np.ptp(FEATURES[name](text)) > 0, name
+
+
+def test_activation_html_keeps_tabs_and_readable_colours():
+    html = activation_html("\tx", np.array([1.0, -1.0], dtype=np.float32))
+    assert "&nbsp;&nbsp;&nbsp;&nbsp;" in html
+    assert "rgb(255,90,90)" in html
+    assert "rgb(90,90,255)" in html

@@ -32,6 +32,12 @@ def test_upload_drops_bom_and_controls(tmp_path):
     assert read_text_upload(str(path)) == "Soft \u00e9t\u00e9\n" * 30
 
 
+def test_upload_keeps_old_mac_line_breaks(tmp_path):
+    path = tmp_path / "mac.txt"
+    path.write_bytes(b"line one\rline two\r\n" * 20)
+    assert read_text_upload(str(path)) == "line one\nline two\n" * 20
+
+
 @pytest.mark.parametrize(
     "content, message",
     [
