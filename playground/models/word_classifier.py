@@ -1,0 +1,55 @@
+"""Word-level bidirectional LSTM sentiment classifier.
+
+Each review is a sequence of word ids. Embeddings start from pretrained
+word vectors (GloVe 6B, 50 dimensions) and are fine-tuned. A one-layer
+bidirectional LSTM reads the words, and the maximum and the mean of its
+outputs over the words feed one logit for "positive". Max pooling lets a
+single strong phrase ("a masterpiece") decide, while the mean keeps the
+overall tone.
+"""
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn as nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+PAD_ID = 0
+
+
+@dataclass
+class WordClassifierConfig:
+    vocab_size: int
+    embedding_dim: int = 50
+    hidden_size: int = 128
+    dropout: float = 0.4
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class WordBiLSTMClassifier(nn.Module):
+    def __init__(self, config: WordClassifierConfig):
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim, padding_idx=PAD_ID)
+        self.lstm = nn.LSTM(
+            config.embedding_dim, config.hidden_size, batch_first=True, bidirectional=True
+        )
+        self.dropout = nn.Dropout(config.dropout)
+        self.head = nn.Linear(4 * config.hidden_size, 1)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Map word ids (B, T), padded with PAD_ID, and lengths (B,) to logits (B,)."""
+        x = self.dropout(self.embedding(ids))  # (B, T, E)
+        # Packing keeps the backward direction from reading the padding first.
+        packed = pack_padded_sequence(
+            x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
+        )
+        out, _ = self.lstm(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])  # (B,T,2H)
+        mask = (torch.arange(ids.shape[1], device=ids.device) < lengths.unsqueeze(1)).unsqueeze(-1)
+        max_pooled = out.masked_fill(~mask, float("-inf")).amax(dim=1)
+        mean_pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1)
+        features = torch.cat([max_pooled, mean_pooled], dim=-1)  # (B, 4H)
+        return self.head(self.dropout(features)).squeeze(-1)
