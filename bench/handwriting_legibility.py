@@ -31,7 +31,7 @@ from tqdm import tqdm
 from playground.handwriting.fonts import load_hands
 from playground.handwriting.render import PageOptions, render_page
 from playground.handwriting.sampler import load_handwriting_model, write_lines
-from playground.handwriting.strokes import OFFSET_SCALE, strokes_to_offsets
+from playground.handwriting.strokes import strokes_to_offsets
 from playground.handwriting.synthetic import held_out_sentences, render_line
 
 logger = logging.getLogger(__name__)
@@ -57,10 +57,11 @@ def character_error_rate(read: str, truth: str) -> float:
 
 
 def font_points(hand, sentence: str) -> np.ndarray:
-    """Return the sentence drawn straight from the font, as offsets in model units."""
-    offsets = strokes_to_offsets(render_line(hand, sentence, augment=False))
-    offsets[:, :2] /= OFFSET_SCALE
-    return offsets
+    """Return the sentence drawn straight from the font, as offsets in x-heights.
+
+    These are the units of the model's written lines, so both render alike.
+    """
+    return strokes_to_offsets(render_line(hand, sentence, augment=False))
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> dict:
     chosen = [int(h) for h in args.hands.split(",")] if args.hands else range(len(hw.hand_names))
     work_dir = args.out_dir or Path(tempfile.mkdtemp(prefix="legibility-"))
     work_dir.mkdir(parents=True, exist_ok=True)
-    char_width = hw.metadata["char_width"]
+    char_width = hw.char_width
     results = {}
     for hand in chosen:
         name = hw.hand_names[hand]

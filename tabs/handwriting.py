@@ -7,7 +7,7 @@ from pathlib import Path
 import gradio as gr
 
 from playground.checkpoint import CheckpointError
-from playground.handwriting.render import DEFAULT_INK, PageOptions
+from playground.handwriting.render import DEFAULT_INK, DEFAULT_LINE_SPACING, PageOptions
 from playground.handwriting.sampler import MAX_SAMPLING_BIAS
 from playground.handwriting.writer import (
     MAX_LINE_SPACING,
@@ -76,7 +76,7 @@ def build(registry: ModelRegistry) -> None:
         legibility: float = DEFAULT_LEGIBILITY,
         stroke_width: float = 2.0,
         ink: str = DEFAULT_INK,
-        line_spacing: float = 2.2,
+        line_spacing: float = DEFAULT_LINE_SPACING,
         page_width: float = 800,
         animate: bool = False,
         seed: float | None = RANDOM_SEED,
@@ -119,7 +119,11 @@ def build(registry: ModelRegistry) -> None:
                 )
                 ink = gr.ColorPicker(DEFAULT_INK, label="Ink")
                 line_spacing = gr.Slider(
-                    MIN_LINE_SPACING, MAX_LINE_SPACING, value=2.2, step=0.1, label="Line spacing"
+                    MIN_LINE_SPACING,
+                    MAX_LINE_SPACING,
+                    value=DEFAULT_LINE_SPACING,
+                    step=0.1,
+                    label="Line spacing",
                 )
                 page_width = gr.Slider(
                     MIN_PAGE_WIDTH, MAX_PAGE_WIDTH, value=800, step=10, label="Page width (px)"

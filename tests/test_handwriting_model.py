@@ -1,6 +1,7 @@
 """The synthesis network, its loss, sampling and the SVG page, on tiny models."""
 
 import math
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -8,7 +9,13 @@ import pytest
 import torch
 
 from playground.handwriting.lines import LineSet, handwriting_vocab
-from playground.handwriting.render import PageOptions, catmull_rom_path, render_page, wrap_text
+from playground.handwriting.render import (
+    CHAR_WIDTH_PX,
+    PageOptions,
+    catmull_rom_path,
+    render_page,
+    wrap_text,
+)
 from playground.handwriting.sampler import (
     MAX_POINTS_PER_CHAR,
     MAX_POINTS_TO_FINISH,
@@ -208,3 +215,20 @@ def test_numpy_stepper_matches_torch_step():
                 getattr(output, name), getattr(params, name).numpy(), atol=1e-4, err_msg=name
             )
         np.testing.assert_allclose(output.phi, phi.numpy(), atol=1e-4)
+
+
+def test_page_scales_lines_by_character_width():
+    points = loop_strokes(10)
+    char_width = float(points[:, 0].sum()) / 10
+    svg = render_page([points], "ten chars!", char_width=char_width, options=PageOptions())
+    xs = [
+        float(x)
+        for path in ET.fromstring(svg).iter(f"{SVG}path")
+        for x in re.findall(r"[MC ]([-\d.]+),", path.get("d"))
+    ]
+    assert max(xs) - min(xs) == pytest.approx(10 * CHAR_WIDTH_PX, rel=0.15)
+
+
+def test_model_char_width_is_in_written_units():
+    hw = tiny_handwriting_model()
+    assert hw.char_width == pytest.approx(0.4 * hw.offset_scale)

@@ -16,6 +16,7 @@ import svgwrite
 from playground.handwriting.strokes import offsets_to_strokes
 
 DEFAULT_INK = "#1a2a6c"
+DEFAULT_LINE_SPACING = 3.2
 # The page's scale: pixels per unit of the model's mean character width.
 CHAR_WIDTH_PX = 16.0
 MARGIN_PX = 20.0
@@ -26,7 +27,8 @@ ANIMATION_SECONDS_PER_PX = 0.004
 @dataclass
 class PageOptions:
     page_width: float = 800.0  # pixels
-    line_spacing: float = 2.2  # line height in mean character widths
+    # Line height in mean character widths; ascenders and descenders need about 3.
+    line_spacing: float = DEFAULT_LINE_SPACING
     stroke_width: float = 2.0  # pixels
     ink: str = DEFAULT_INK
     animate: bool = False

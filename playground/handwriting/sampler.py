@@ -53,6 +53,15 @@ class HandwritingModel:
     primers: list[dict | None]
     metadata: dict
 
+    @property
+    def char_width(self) -> float:
+        """Mean horizontal advance per character of the training lines, in x-heights.
+
+        These are the units of ``write_lines``' output; the metadata stores the
+        width in the model's offset units, before ``offset_scale`` is applied.
+        """
+        return float(self.metadata["char_width"]) * self.offset_scale
+
 
 def load_handwriting_model(
     stem: Path, recreate_command: str, device: torch.device

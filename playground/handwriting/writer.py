@@ -10,7 +10,7 @@ from playground.handwriting.sampler import HandwritingModel, write_lines
 MAX_TEXT_LENGTH = 500
 MIN_PAGE_WIDTH, MAX_PAGE_WIDTH = 300, 2000
 MIN_STROKE_WIDTH, MAX_STROKE_WIDTH = 0.5, 8.0
-MIN_LINE_SPACING, MAX_LINE_SPACING = 1.2, 5.0
+MIN_LINE_SPACING, MAX_LINE_SPACING = 1.5, 6.0
 # Ink colours: #rgb, #rrggbb, or the rgb()/rgba() form that colour pickers send.
 COLOUR_PATTERN = re.compile(
     r"#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}"
@@ -97,5 +97,5 @@ def write_page(
     written = write_lines(hw, [line for line in lines if line], hand, sampling_bias, seed=seed)
     written_iter = iter(written)
     lines_points = [next(written_iter) if line else None for line in lines]
-    svg = render_page(lines_points, " ".join(lines), hw.metadata["char_width"], options)
+    svg = render_page(lines_points, " ".join(lines), hw.char_width, options)
     return svg, prepared
