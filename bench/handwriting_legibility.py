@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--hands", help="comma-separated hand numbers (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument(
+        "--limit", type=int, help="read only the first N held-out sentences (a quick check)"
+    )
+    parser.add_argument(
         "--out-dir",
         type=Path,
         help="keep the rendered PNG files here (default: a temporary folder)",
@@ -84,7 +87,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     hw = load_handwriting_model(args.checkpoint, "", torch.device("cpu"))
     font_hands = {hand.name: hand for hand in load_hands()}
-    sentences = held_out_sentences()
+    sentences = held_out_sentences()[: args.limit]
     chosen = [int(h) for h in args.hands.split(",")] if args.hands else range(len(hw.hand_names))
     work_dir = args.out_dir or Path(tempfile.mkdtemp(prefix="legibility-"))
     work_dir.mkdir(parents=True, exist_ok=True)
