@@ -44,7 +44,7 @@ class FetchedPackage:
         }
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -59,28 +59,7 @@ def fetch_wheel(name: str, version: str, root: Path | None = None) -> FetchedPac
     unpacked = root / "unpacked"
     archives = sorted(download_dir.glob("*.whl")) if download_dir.exists() else []
     if not archives:
-        download_dir.mkdir(parents=True, exist_ok=True)
-        logger.info("downloading %s==%s into %s", name, version, download_dir)
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--only-binary",
-            ":all:",
-            f"{name}=={version}",
-            "--dest",
-            str(download_dir),
-        ]
-        result = subprocess.run(command, capture_output=True, text=True)
-        archives = sorted(download_dir.glob("*.whl"))
-        if result.returncode != 0 or not archives:
-            raise RuntimeError(
-                f"pip download of {name}=={version} failed (exit {result.returncode}): "
-                f"{result.stderr.strip()[-2000:]}"
-            )
+        archives = pip_download(name, version, download_dir, ("*.whl",), wheel=True)
     archive = archives[0]
     marker = unpacked / ".complete"
     if not marker.exists():
@@ -88,7 +67,41 @@ def fetch_wheel(name: str, version: str, root: Path | None = None) -> FetchedPac
         with zipfile.ZipFile(archive) as wheel:
             wheel.extractall(unpacked)
         marker.touch()
-    return FetchedPackage(name, version, archive, _sha256(archive), unpacked)
+    return FetchedPackage(name, version, archive, file_sha256(archive), unpacked)
+
+
+def pip_download(
+    name: str, version: str, download_dir: Path, archive_patterns: tuple[str, ...], wheel: bool
+) -> list[Path]:
+    """Download ``name==version`` without dependencies, as a wheel or as a source archive.
+
+    Returns the archives in ``download_dir`` that match ``archive_patterns``,
+    and raises RuntimeError with pip's message when there are none.
+    """
+    download_dir.mkdir(parents=True, exist_ok=True)
+    kind = "wheel" if wheel else "source archive"
+    logger.info("downloading the %s of %s==%s into %s", kind, name, version, download_dir)
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--only-binary" if wheel else "--no-binary",
+        ":all:",
+        f"{name}=={version}",
+        "--dest",
+        str(download_dir),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    archives = sorted(path for pattern in archive_patterns for path in download_dir.glob(pattern))
+    if result.returncode != 0 or not archives:
+        raise RuntimeError(
+            f"pip download of the {kind} of {name}=={version} failed "
+            f"(exit {result.returncode}): {result.stderr.strip()[-2000:]}"
+        )
+    return archives
 
 
 def fetch_deb(name: str, root: Path | None = None) -> FetchedPackage:
@@ -120,4 +133,4 @@ def fetch_deb(name: str, root: Path | None = None) -> FetchedPackage:
         unpacked.mkdir(parents=True, exist_ok=True)
         subprocess.run(["dpkg-deb", "-x", str(archive), str(unpacked)], check=True)
         marker.touch()
-    return FetchedPackage(name, version, archive, _sha256(archive), unpacked, registry="Debian")
+    return FetchedPackage(name, version, archive, file_sha256(archive), unpacked, registry="Debian")

