@@ -232,3 +232,19 @@ def test_page_scales_lines_by_character_width():
 def test_model_char_width_is_in_written_units():
     hw = tiny_handwriting_model()
     assert hw.char_width == pytest.approx(0.4 * hw.offset_scale)
+
+
+def test_page_grows_to_fit_drifting_lines():
+    points = loop_strokes(4)
+    points[:, 1] = -1.0  # every point one unit lower: the line sinks steeply
+    points[-1, 2] = 1.0
+    svg = render_page([points], "sinking", char_width=0.4, options=PageOptions())
+    root = ET.fromstring(svg)
+    height = float(root.get("height").removesuffix("px"))
+    ys = [
+        float(y)
+        for path in root.iter(f"{SVG}path")
+        for y in re.findall(r",([-\d.]+)", path.get("d"))
+    ]
+    assert min(ys) >= 0
+    assert max(ys) <= height

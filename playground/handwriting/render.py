@@ -108,8 +108,14 @@ def render_page(
         strokes = [s + np.array([MARGIN_PX - left, baseline]) for s in strokes]
         widest = max(widest, max(float(s[:, 0].max()) for s in strokes))
         placed.append(strokes)
+    # A line whose baseline drifts may leave its slot; grow the page to keep it all.
+    all_strokes = [stroke for strokes in placed for stroke in strokes]
+    top = min((float(s[:, 1].min()) for s in all_strokes), default=MARGIN_PX)
+    shift = max(0.0, MARGIN_PX - top)
+    placed = [[stroke + np.array([0.0, shift]) for stroke in strokes] for strokes in placed]
+    bottom = max((float(s[:, 1].max()) + shift for s in all_strokes), default=0.0)
     width = max(options.page_width, widest + MARGIN_PX)
-    height = 2 * MARGIN_PX + max(1, len(lines_points)) * line_height
+    height = max(2 * MARGIN_PX + max(1, len(lines_points)) * line_height, bottom + MARGIN_PX)
 
     drawing = svgwrite.Drawing(size=(f"{width:.0f}px", f"{height:.0f}px"), profile="full")
     drawing.viewbox(0, 0, round(width), round(height))
