@@ -7,7 +7,7 @@ On disk a line set is one compressed ``.npz`` file:
   point (the first from the line's origin) divided by ``offset_scale``, with
   y pointing up. ``end_of_stroke`` is 1 on the last point before the pen lifts.
 - ``starts`` and ``lengths`` (L,) int64: where each line's points are.
-- ``texts`` (L,) str and ``hands`` (L,) int64: what each line says, and who wrote it.
+- ``texts`` (L,) str and ``hands`` (L,) int64: the text of each line, and the hand that wrote it.
 - ``hand_names`` (H,) str, ``offset_scale`` (scalar) and ``metadata`` (a JSON string
   naming the sources, their versions and the seed).
 """

@@ -9,11 +9,11 @@ layers read the point, the first layer's output and the window, and a
 mixture-density layer predicts the next point: M bivariate Gaussians over
 (dx, dy) and a Bernoulli for the pen lifting after it.
 
-Two departures from the paper: every layer also sees an embedding of the
-hand (the font a training line was drawn in), so that one model writes in
-several styles, and the window's kappa steps are divided by ``kappa_scale``
-and start at the data's pace, which makes the attention align within
-minutes instead of hours.
+This model departs from Graves in two ways. Every layer also receives an
+embedding of the hand (the font a training line was drawn in), so that one
+model writes in several styles. The window's kappa steps are divided by
+``kappa_scale`` and start at the data's pace, which makes the attention align
+within minutes instead of hours.
 
 Only the first layer and the window have to step one point at a time in
 training, because the window depends on the first layer's output; the upper
@@ -135,7 +135,7 @@ class HandwritingSynthesis(nn.Module):
     def first_cell(
         self, projected_input: torch.Tensor, window: torch.Tensor, h: torch.Tensor, c: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """One LSTM step of the first layer; ``projected_input`` is first_input(point, hand)."""
+        """Advance the first layer by one step; ``projected_input`` is first_input(point, hand)."""
         gates = projected_input + self.first_window(window) + self.first_hidden(h)
         i, f, g, o = gates.chunk(4, dim=-1)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
