@@ -278,6 +278,16 @@ def train_step(
     return loss.item(), hidden
 
 
+def history_entry(step: int, train_loss: float, val_loss: float, elapsed: float) -> dict:
+    """Return one row of the training history kept in the state and the metadata."""
+    return {
+        "step": step,
+        "train_loss": round(train_loss, 4),
+        "val_loss": round(val_loss, 4),
+        "minutes": round(elapsed / 60, 2),
+    }
+
+
 def save_training_state(path: Path, model, optimizer, step, elapsed, best_val, history) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -453,14 +463,7 @@ def main(argv: list[str] | None = None) -> dict:
             elapsed += time.perf_counter() - started
             started = time.perf_counter()
             val_loss = evaluate(model, val_ids, device, config.autocast_bf16)
-            history.append(
-                {
-                    "step": step,
-                    "train_loss": round(running_loss, 4),
-                    "val_loss": round(val_loss, 4),
-                    "minutes": round(elapsed / 60, 2),
-                }
-            )
+            history.append(history_entry(step, running_loss, val_loss, elapsed))
             improved = val_loss < best_val
             if improved:
                 best_val = val_loss

@@ -43,7 +43,12 @@ from playground.models.handwriting import (
     HandwritingSynthesis,
     mixture_nll,
 )
-from playground.train_char_lm import HelpFormatter, hardware_description, save_training_state
+from playground.train_char_lm import (
+    HelpFormatter,
+    hardware_description,
+    history_entry,
+    save_training_state,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -374,14 +379,7 @@ def main(argv: list[str] | None = None) -> dict:
 
         if step % args.eval_every == 0 or step == args.max_steps:
             val_loss = evaluate(model, lines, val_indices, stoi, args.batch_size)
-            history.append(
-                {
-                    "step": step,
-                    "train_loss": round(running_loss, 4),
-                    "val_loss": round(val_loss, 4),
-                    "minutes": round(elapsed / 60, 2),
-                }
-            )
+            history.append(history_entry(step, running_loss, val_loss, elapsed))
             improved = val_loss < best_val
             if improved:
                 best_val = val_loss
