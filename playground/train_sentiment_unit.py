@@ -3,26 +3,31 @@
 Example:
 
     python -m playground.train_sentiment_unit --checkpoint checkpoints/reviews-lm \\
-        --out checkpoints/sentiment-lm
+        --teacher checkpoints/sentiment-classifier --out checkpoints/sentiment-lm
 
-Radford, Jozefowicz and Sutskever (2017) found a unit that tracks sentiment without being
-trained to, in a model trained on 82 million reviews. The few megabytes of
-review text available here are far too little for that (see
-``playground.sentiment.probe``). This command therefore trains the unit for
-it. Besides the usual next-character loss, the designated unit's value after
-every character, scaled and shifted by two learned numbers, must predict the
-review's label through a logistic loss. Its value after each character is
-then a sentiment trace, and its value after the last character classifies
-the review.
+Radford, Jozefowicz and Sutskever (2017) found a unit that tracks sentiment
+without being trained to, in a model trained on 82 million reviews. The few
+megabytes of review text available here are far too little for that (see
+``playground.sentiment.probe``), so this command trains one unit for it.
 
-NOTE: on the 1x320 review model, 2 epochs of this (with unit 76, weight 1 or
-3) left the unit at the majority class. A richer per-character target, such
-as the word classifier's score of each prefix, is the next thing to try.
+Besides the usual next-character loss, the designated unit's value after
+every character, scaled by a learned number and shifted by a learned bias
+per review group, must predict a probability of "positive" through a
+logistic loss. The target after each character is the word classifier's
+score of the review up to that point (the teacher, scored after up to
+``--target-points`` of the words), so the unit learns to follow the review
+as it turns, not only its final label. After the last character, the
+review's true label is a second target. The unit's value after each
+character is then a sentiment trace, and its value after the last character
+classifies the review.
 """
 
 import argparse
 import logging
 import math
+import platform
+import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -33,35 +38,40 @@ from tqdm import tqdm
 
 from playground.checkpoint import save_checkpoint
 from playground.data.reviews import GROUPS, Review, default_corpus_dir, load_split
-from playground.evaluate_char_lm import evaluate
+from playground.evaluate_char_lm import autocast, evaluate
+from playground.sentiment.classifier import load_sentiment_classifier
 from playground.sentiment.probe import accuracy_by_group, labels_and_groups
 from playground.textgen import load_char_language_model
-from playground.train_char_lm import HelpFormatter
+from playground.train_char_lm import HelpFormatter, hardware_description
 
 logger = logging.getLogger(__name__)
 
+TRAIN_COMMAND = "python -m playground.train_sentiment_unit"
 # Longer reviews are cut: the label is known by then, and steps stay short.
 MAX_REVIEW_CHARS = 400
 
 
 class SentimentReadout(torch.nn.Module):
-    """Maps the designated unit's value h in [-1, 1] to a logit: scale * h + bias."""
+    """Maps the unit's value h in [-1, 1] to a logit: scale * h + the review group's bias."""
 
-    def __init__(self):
+    def __init__(self, num_groups: int):
         super().__init__()
         self.scale = torch.nn.Parameter(torch.tensor(4.0))
-        self.bias = torch.nn.Parameter(torch.tensor(0.0))
+        self.group_bias = torch.nn.Parameter(torch.zeros(num_groups))
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return self.scale * h + self.bias
+    def forward(self, h: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+        """h (B, ...) and groups (B,) give logits shaped like h."""
+        bias = self.group_bias[groups].reshape(-1, *([1] * (h.dim() - 1)))
+        return self.scale * h + bias
 
 
 def encode_batch(lm, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Return inputs and targets (B, T), each review between newlines, and a mask (B, T)."""
+    """Return inputs and targets (B, T), each review between newlines, and a mask (B, T).
+
+    Position t of the inputs has read the newline and the first t characters.
+    """
     newline = lm.vocab.stoi["\n"]
-    sequences = [
-        [newline, *lm.vocab.encode_lenient(text[:MAX_REVIEW_CHARS]).ids, newline] for text in texts
-    ]
+    sequences = [[newline, *lm.vocab.encode_lenient(text).ids, newline] for text in texts]
     length = max(len(s) for s in sequences) - 1
     inputs = torch.full((len(texts), length), newline, dtype=torch.long)
     targets = torch.full((len(texts), length), newline, dtype=torch.long)
@@ -73,8 +83,21 @@ def encode_batch(lm, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, torc
     return inputs, targets, mask
 
 
+def readable(lm, text: str) -> str:
+    """Return the part of ``text`` that the model reads, one character per id."""
+    return lm.vocab.encode_lenient(text[:MAX_REVIEW_CHARS]).text
+
+
+def trace_targets(char_targets: list[np.ndarray], length: int) -> torch.Tensor:
+    """Lay per-character targets out by input position (B, length); position 0 gets 0.5."""
+    out = torch.full((len(char_targets), length), 0.5)
+    for row, target in enumerate(char_targets):
+        out[row, 1 : len(target) + 1] = torch.from_numpy(target)
+    return out
+
+
 def unit_values_at_end(lm, unit: int, texts: list[str], batch_size: int = 128) -> np.ndarray:
-    """Return the unit's value after each review's last character (before the newline)."""
+    """Return the unit's value after each text's last character."""
     values = np.zeros(len(texts), dtype=np.float32)
     order = np.argsort([len(t) for t in texts])
     with torch.inference_mode():
@@ -83,16 +106,16 @@ def unit_values_at_end(lm, unit: int, texts: list[str], batch_size: int = 128) -
             inputs, _, mask = encode_batch(lm, [texts[i] for i in rows])
             _, _, states = lm.model(inputs, return_states=True)
             last = mask.sum(1).long() - 1
-            values[rows] = states[torch.arange(len(rows)), last, unit].numpy()
+            values[rows] = states[torch.arange(len(rows)), last, unit].float().numpy()
     return values
 
 
-def unit_accuracy(lm, unit, readout, reviews: list[Review]) -> dict[str, float]:
-    values = unit_values_at_end(lm, unit, [r.text for r in reviews])
-    with torch.no_grad():
-        predictions = (readout(torch.from_numpy(values)) > 0).numpy().astype(np.int64)
+def unit_accuracy(lm, unit: int, readout: SentimentReadout, reviews: list[Review]) -> dict:
+    values = unit_values_at_end(lm, unit, [readable(lm, r.text) for r in reviews])
     labels, groups = labels_and_groups(reviews)
-    return accuracy_by_group(predictions == labels, groups)
+    with torch.no_grad():
+        logits = readout(torch.from_numpy(values), torch.from_numpy(groups))
+    return accuracy_by_group((logits > 0).numpy().astype(np.int64) == labels, groups)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -101,21 +124,47 @@ def parse_args(argv=None) -> argparse.Namespace:
         formatter_class=HelpFormatter,
     )
     parser.add_argument("--checkpoint", type=Path, required=True, help="language model to tune")
+    parser.add_argument(
+        "--teacher", type=Path, required=True, help="word classifier whose scores are the targets"
+    )
     parser.add_argument("--out", type=Path, required=True, help="checkpoint stem to write")
     parser.add_argument("--corpus", type=Path, help="review corpus folder (default: data cache)")
-    parser.add_argument("--lm-val", type=Path, help="text to measure bits per character on")
+    parser.add_argument(
+        "--lm-val",
+        type=Path,
+        help="text to measure bits per character on (default: the validation reviews)",
+    )
     parser.add_argument("--unit", type=int, default=0, help="the unit that must carry sentiment")
     parser.add_argument(
         "--sentiment-weight", type=float, default=1.0, help="weight of the unit's loss"
+    )
+    parser.add_argument(
+        "--label-weight",
+        type=float,
+        default=1.0,
+        help="weight of the true label after the last character, relative to one character",
+    )
+    parser.add_argument(
+        "--target-points", type=int, default=16, help="prefixes of each review the teacher scores"
     )
     parser.add_argument("--epochs", type=int, default=3, help="passes over the labelled reviews")
     parser.add_argument("--batch-size", type=int, default=64, help="reviews per batch")
     parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument(
+        "--bf16",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run the network under bf16 autocast; the losses stay in fp32",
+    )
+    parser.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=True, help="progress bars"
     )
     return parser.parse_args(argv)
+
+
+def bits_per_char(lm, ids: torch.Tensor) -> float:
+    return round(evaluate(lm.model, ids, torch.device("cpu"), False) / math.log(2), 4)
 
 
 def main(argv=None) -> dict:
@@ -123,58 +172,87 @@ def main(argv=None) -> dict:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    lm = load_char_language_model(args.checkpoint, "", torch.device("cpu"))
+    cpu = torch.device("cpu")
+    lm = load_char_language_model(args.checkpoint, "", cpu)
+    if not 0 <= args.unit < lm.model.config.hidden_size:
+        raise SystemExit(f"--unit must be below the hidden size {lm.model.config.hidden_size}")
+    teacher = load_sentiment_classifier(args.teacher, "", cpu)
     corpus = args.corpus or default_corpus_dir()
     train, val, test = (load_split(name, corpus) for name in ("train", "val", "test"))
-    lm_val_ids = None
-    if args.lm_val:
-        text = args.lm_val.read_text(encoding="utf-8")
-        lm_val_ids = torch.tensor(lm.vocab.encode_lenient(text).ids, dtype=torch.long)
-    before_bpc = (
-        evaluate(lm.model, lm_val_ids, torch.device("cpu"), False) / math.log(2)
-        if lm_val_ids is not None
-        else None
+    # The validation reviews: neither the language model nor this tuning trains on them.
+    lm_val_text = (
+        args.lm_val.read_text(encoding="utf-8")
+        if args.lm_val
+        else "".join(f"\n{r.text}" for r in val) + "\n"
     )
-    readout = SentimentReadout()
-    optimizer = torch.optim.Adam([*lm.model.parameters(), *readout.parameters()], lr=args.lr)
+    lm_val_ids = torch.tensor(lm.vocab.encode_lenient(lm_val_text).ids, dtype=torch.long)
+    before_bpc = bits_per_char(lm, lm_val_ids)
+
+    texts = [readable(lm, r.text) for r in train]
+    logger.info("scoring prefixes of %d reviews with the teacher", len(texts))
+    char_targets = teacher.prefix_probabilities(
+        texts, [r.group for r in train], max_points=args.target_points
+    )
     labels = torch.tensor([r.label for r in train], dtype=torch.float32)
+    groups = torch.tensor([GROUPS.index(r.group) for r in train])
+    readout = SentimentReadout(len(GROUPS))
+    optimizer = torch.optim.Adam([*lm.model.parameters(), *readout.parameters()], lr=args.lr)
     started = time.perf_counter()
     history = []
     for epoch in range(1, args.epochs + 1):
         lm.model.train()
-        order = np.argsort([len(r.text) * rng.uniform(0.9, 1.1) for r in train])
+        order = np.argsort([len(t) * rng.uniform(0.9, 1.1) for t in texts])
         batches = [order[i : i + args.batch_size] for i in range(0, len(order), args.batch_size)]
         rng.shuffle(batches)
+        totals = np.zeros(2)
         for rows in tqdm(batches, desc=f"epoch {epoch}", disable=not args.progress):
-            inputs, targets, mask = encode_batch(lm, [train[i].text for i in rows])
-            logits, _, states = lm.model(inputs, return_states=True)  # states (B, T, H)
+            inputs, targets, mask = encode_batch(lm, [texts[i] for i in rows])
+            with autocast(cpu, args.bf16):
+                logits, _, states = lm.model(inputs, return_states=True)  # states (B, T, H)
             lm_loss = (
-                F.cross_entropy(logits.transpose(1, 2), targets, reduction="none") * mask
+                F.cross_entropy(logits.float().transpose(1, 2), targets, reduction="none") * mask
             ).sum() / mask.sum()
-            unit_logits = readout(states[:, :, args.unit])
-            unit_targets = labels[rows].unsqueeze(1).expand_as(unit_logits)
-            # Early characters carry little of the label, so later ones weigh more:
-            # the weight grows linearly to 1 at each review's last character.
-            weights = mask.cumsum(1) / mask.sum(1, keepdim=True) * mask
-            sentiment_loss = (
-                F.binary_cross_entropy_with_logits(unit_logits, unit_targets, reduction="none")
-                * weights
-            ).sum() / weights.sum()
+            unit_logits = readout(states[:, :, args.unit].float(), groups[rows])  # (B, T)
+            soft = trace_targets([char_targets[i] for i in rows], mask.shape[1])
+            # Every character after the first is scored against the teacher.
+            trace_mask = mask.clone()
+            trace_mask[:, 0] = 0.0
+            trace_loss = (
+                F.binary_cross_entropy_with_logits(unit_logits, soft, reduction="none") * trace_mask
+            ).sum(1) / trace_mask.sum(1).clamp(min=1)
+            last = mask.sum(1).long() - 1
+            label_loss = F.binary_cross_entropy_with_logits(
+                unit_logits[torch.arange(len(rows)), last], labels[rows], reduction="none"
+            )
+            sentiment_loss = (trace_loss + args.label_weight * label_loss).mean()
             loss = lm_loss + args.sentiment_weight * sentiment_loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(lm.model.parameters(), 1.0)
             optimizer.step()
+            totals += (lm_loss.item(), sentiment_loss.item())
         lm.model.eval()
         val_acc = unit_accuracy(lm, args.unit, readout, val)
-        history.append({"epoch": epoch, "val_accuracy": val_acc})
-        logger.info("epoch %d: unit %d validation accuracy %s", epoch, args.unit, val_acc)
+        lm_loss_mean, sentiment_loss_mean = totals / max(1, len(batches))
+        history.append(
+            {
+                "epoch": epoch,
+                "lm_loss": round(float(lm_loss_mean), 4),
+                "sentiment_loss": round(float(sentiment_loss_mean), 4),
+                "val_accuracy": val_acc,
+            }
+        )
+        logger.info(
+            "epoch %d: LM loss %.4f, sentiment loss %.4f, unit %d validation accuracy %s",
+            epoch,
+            lm_loss_mean,
+            sentiment_loss_mean,
+            args.unit,
+            val_acc,
+        )
+    minutes = (time.perf_counter() - started) / 60
     test_acc = unit_accuracy(lm, args.unit, readout, test)
-    after_bpc = (
-        evaluate(lm.model, lm_val_ids, torch.device("cpu"), False) / math.log(2)
-        if lm_val_ids is not None
-        else None
-    )
+    after_bpc = bits_per_char(lm, lm_val_ids)
     logger.info(
         "unit %d test accuracy %s; bits/char %s before, %s after",
         args.unit,
@@ -182,6 +260,7 @@ def main(argv=None) -> dict:
         before_bpc,
         after_bpc,
     )
+    command = shlex.join([*TRAIN_COMMAND.split(), *(argv if argv is not None else sys.argv[1:])])
     metadata = dict(lm.metadata)
     metadata.update(
         {
@@ -189,15 +268,21 @@ def main(argv=None) -> dict:
             "task": "sentiment-trace",
             "sentiment_unit": {
                 "index": args.unit,
-                "scale": readout.scale.item(),
-                "bias": readout.bias.item(),
+                "scale": round(readout.scale.item(), 5),
+                "groups": list(GROUPS),
+                "group_bias": [round(float(b), 5) for b in readout.group_bias.detach()],
                 "test_accuracy": test_acc,
                 "history": history,
-                "groups": list(GROUPS),
-                "tuned_from": str(args.checkpoint),
+                "tuned_from": args.checkpoint.name,
+                "teacher": args.teacher.name,
                 "bits_per_char_before": before_bpc,
                 "bits_per_char_after": after_bpc,
-                "minutes": round((time.perf_counter() - started) / 60, 2),
+                "bits_per_char_text": args.lm_val.name if args.lm_val else "validation reviews",
+                "command": command,
+                "minutes": round(minutes, 2),
+                "hardware": hardware_description(cpu, torch.get_num_threads()),
+                "torch_version": torch.__version__,
+                "python_version": platform.python_version(),
             },
         }
     )

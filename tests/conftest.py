@@ -218,3 +218,105 @@ def tiny_handwriting_spec() -> ModelSpec:
         recreate_command="make-tiny-handwriting",
         loader=load_handwriting_model,
     )
+
+
+# Sentiment: a toy review corpus, a tiny word classifier and a tiny tuned unit.
+
+POSITIVE_WORDS = "sweet fair love light".split()
+NEGATIVE_WORDS = "night the thou art".split()
+
+
+def write_review_corpus(folder: Path, reviews_per_split: int = 24, seed: int = 0) -> Path:
+    """Write train/val/test JSON lines of toy reviews whose words give away their label."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for split in ("train", "val", "test"):
+        with open(folder / f"{split}.jsonl", "w", encoding="utf-8") as out:
+            for i in range(reviews_per_split):
+                positive = i % 2 == 0
+                words = rng.choices(POSITIVE_WORDS if positive else NEGATIVE_WORDS, k=4)
+                group = "movie" if i % 3 else "food"
+                review = {
+                    "text": " ".join(words),
+                    "label": int(positive),
+                    "source": "toy",
+                    "group": group,
+                }
+                out.write(json.dumps(review) + "\n")
+    return folder
+
+
+def tiny_sentiment_specs() -> list[ModelSpec]:
+    from playground.sentiment.classifier import load_sentiment_classifier
+    from playground.sentiment.trace import load_sentiment_trace_model
+
+    return [
+        ModelSpec(
+            name="tiny-sentiment",
+            task="sentiment",
+            title="Tiny sentiment classifier",
+            checkpoint="tiny-sentiment",
+            recreate_command="make-tiny-sentiment",
+            loader=load_sentiment_classifier,
+        ),
+        ModelSpec(
+            name="tiny-sentiment-lm",
+            task="sentiment-trace",
+            title="Tiny sentiment unit",
+            checkpoint="tiny-sentiment-lm",
+            recreate_command="make-tiny-sentiment-lm",
+            loader=load_sentiment_trace_model,
+        ),
+    ]
+
+
+@pytest.fixture(scope="session")
+def tiny_sentiment_dir(tiny_checkpoint_dir, tmp_path_factory) -> Path:
+    """A folder with ``tiny-sentiment`` (a word classifier) and ``tiny-sentiment-lm``
+    (the tiny character model tuned so that unit 3 carries sentiment), trained in seconds."""
+    from playground.train_sentiment_classifier import main as train_classifier
+    from playground.train_sentiment_unit import main as train_unit
+
+    folder = tmp_path_factory.mktemp("tiny_sentiment")
+    corpus = write_review_corpus(folder / "reviews")
+    common = ["--corpus", str(corpus), "--no-progress", "--seed", "0"]
+    train_classifier(
+        [
+            *common,
+            "--out",
+            str(folder / "tiny-sentiment"),
+            "--no-glove",
+            "--hidden-size",
+            "8",
+            "--epochs",
+            "6",
+            "--batch-size",
+            "8",
+            "--lr",
+            "0.02",
+            "--dropout",
+            "0",
+            "--members",
+            "2",
+        ]
+    )
+    train_unit(
+        [
+            *common,
+            "--checkpoint",
+            str(tiny_checkpoint_dir / "tiny"),
+            "--teacher",
+            str(folder / "tiny-sentiment"),
+            "--out",
+            str(folder / "tiny-sentiment-lm"),
+            "--unit",
+            "3",
+            "--epochs",
+            "6",
+            "--batch-size",
+            "8",
+            "--lr",
+            "0.01",
+        ]
+    )
+    return folder

@@ -5,7 +5,7 @@ import torch
 
 from playground.models.word_classifier import WordBiLSTMClassifier, WordClassifierConfig
 from playground.sentiment.words import PAD, UNK, build_vocab, embedding_matrix, tokenize
-from playground.train_sentiment_classifier import make_batches, pad
+from playground.sentiment.classifier import make_batches, pad
 
 
 def test_tokenize_splits_like_glove():

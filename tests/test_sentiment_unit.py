@@ -1,22 +1,12 @@
-"""Fine-tuning a character model so that one unit carries sentiment, on a tiny corpus."""
+"""Fine-tuning a character model so that one unit carries sentiment, on a toy corpus."""
 
-import json
-
+import numpy as np
 import torch
 
-from playground.textgen import load_char_language_model
-from playground.train_sentiment_unit import encode_batch, main
-
-
-def write_corpus(folder, reviews_per_split: int = 12) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for split in ("train", "val", "test"):
-        with open(folder / f"{split}.jsonl", "w", encoding="utf-8") as out:
-            for i in range(reviews_per_split):
-                positive = i % 2 == 0
-                text = "sweet fair love light" if positive else "night the thou art"
-                review = {"text": text, "label": int(positive), "source": "t", "group": "movie"}
-                out.write(json.dumps(review) + "\n")
+from playground.sampling import SamplingOptions
+from playground.sentiment.classifier import load_sentiment_classifier
+from playground.sentiment.trace import load_sentiment_trace_model
+from playground.train_sentiment_unit import encode_batch, trace_targets
 
 
 def test_batch_puts_each_review_between_newlines(tiny_model):
@@ -29,27 +19,41 @@ def test_batch_puts_each_review_between_newlines(tiny_model):
     assert mask[1].sum() == len("night and day") + 1
 
 
-def test_tuning_writes_a_checkpoint_with_the_unit(tiny_checkpoint_dir, tmp_path):
-    corpus = tmp_path / "reviews"
-    write_corpus(corpus)
-    result = main(
-        [
-            "--checkpoint",
-            str(tiny_checkpoint_dir / "tiny"),
-            "--out",
-            str(tmp_path / "tuned"),
-            "--corpus",
-            str(corpus),
-            "--unit",
-            "5",
-            "--epochs",
-            "2",
-            "--batch-size",
-            "4",
-            "--no-progress",
-        ]
+def test_trace_targets_follow_input_positions():
+    targets = trace_targets([np.array([0.2, 0.9]), np.array([0.1])], 3)
+    # Position 0 has read only the newline; position t has read t characters.
+    np.testing.assert_allclose(targets.numpy(), [[0.5, 0.2, 0.9], [0.5, 0.1, 0.5]], rtol=1e-6)
+
+
+def test_teacher_prefix_scores_cover_every_character(tiny_sentiment_dir):
+    teacher = load_sentiment_classifier(tiny_sentiment_dir / "tiny-sentiment", "", torch.device("cpu"))
+    text = "sweet love, night thou"
+    (targets,) = teacher.prefix_probabilities([text], ["movie"], max_points=4)
+    assert targets.shape == (len(text),)
+    assert targets[0] == 0.5  # before the first word ends
+    full = teacher.probabilities([text])[0]
+    assert abs(targets[-1] - full) < 1e-6
+
+
+def test_tuned_unit_separates_the_toy_reviews(tiny_sentiment_dir):
+    model = load_sentiment_trace_model(
+        tiny_sentiment_dir / "tiny-sentiment-lm", "", torch.device("cpu")
     )
-    assert result["index"] == 5
-    assert set(result["test_accuracy"]) == {"movie"}
-    tuned = load_char_language_model(tmp_path / "tuned", "", torch.device("cpu"))
-    assert tuned.metadata["sentiment_unit"]["index"] == 5
+    assert model.unit == 3
+    unit = model.metadata["sentiment_unit"]
+    assert unit["test_accuracy"]["movie"] >= 0.9
+    positive = model.trace("sweet love fair light")
+    negative = model.trace("night thou art the")
+    assert positive.values.shape == (len("sweet love fair light"),)
+    assert positive.probabilities[-1] > 0.5 > negative.probabilities[-1]
+
+
+def test_writing_holds_the_unit(tiny_sentiment_dir):
+    model = load_sentiment_trace_model(
+        tiny_sentiment_dir / "tiny-sentiment-lm", "", torch.device("cpu")
+    )
+    options = SamplingOptions(length=40, temperature=0.8, top_k=None, seed=3)
+    happy = "".join(model.write("the ", 1.0, options))
+    sad = "".join(model.write("the ", -1.0, options))
+    assert len(happy) == len(sad) == 40
+    assert happy != sad

@@ -53,3 +53,36 @@ class WordBiLSTMClassifier(nn.Module):
         mean_pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1)
         features = torch.cat([max_pooled, mean_pooled], dim=-1)  # (B, 4H)
         return self.head(self.dropout(features)).squeeze(-1)
+
+
+class GroupBiasedClassifier(nn.Module):
+    """The classifier plus one learned logit bias per review group.
+
+    The groups label sentiment differently (a fine-food review counts as
+    positive only when rated "great"), and the bias absorbs that.
+    """
+
+    def __init__(self, config: WordClassifierConfig, num_groups: int):
+        super().__init__()
+        self.classifier = WordBiLSTMClassifier(config)
+        self.group_bias = nn.Parameter(torch.zeros(num_groups))
+
+    def forward(self, ids, lengths, groups):
+        return self.classifier(ids, lengths) + self.group_bias[groups]
+
+
+class WordClassifierEnsemble(nn.Module):
+    """Independently trained classifiers whose logits are averaged.
+
+    Members differ only in their random seed; averaging them removes much of
+    the variance that a few thousand training reviews per group leave.
+    """
+
+    def __init__(self, config: WordClassifierConfig, num_groups: int, num_members: int):
+        super().__init__()
+        self.members = nn.ModuleList(
+            GroupBiasedClassifier(config, num_groups) for _ in range(num_members)
+        )
+
+    def forward(self, ids, lengths, groups):
+        return torch.stack([m(ids, lengths, groups) for m in self.members]).mean(0)

@@ -25,9 +25,19 @@ PAD, UNK = "<pad>", "<unk>"
 TOKEN_PATTERN = re.compile(r"[a-z0-9]+(?=n't)|n't|'[a-z]+|[a-z0-9]+(?:[.-][a-z0-9]+)*|[^\sa-z0-9]")
 
 
+def lowercase_in_place(text: str) -> str:
+    """Lowercase ``text`` and straighten curly apostrophes, keeping every character's offset.
+
+    The few characters whose lowercase is longer ("İ") are kept as they are.
+    """
+    return "".join(
+        low if len(low := ch.lower()) == 1 else ch for ch in text.replace("\u2019", "'")
+    )
+
+
 def tokenize(text: str) -> list[str]:
     """Split a text into lowercase GloVe-style tokens."""
-    return TOKEN_PATTERN.findall(text.lower().replace("\u2019", "'"))
+    return TOKEN_PATTERN.findall(lowercase_in_place(text))
 
 
 class WordVocab:
@@ -93,3 +103,8 @@ def embedding_matrix(
             matrix[i] = glove_vectors[row]
             covered += 1
     return matrix.astype(np.float32), covered / max(1, len(vocab) - 2)
+
+
+def token_ends(text: str) -> list[int]:
+    """Return, for each token that ``tokenize`` finds, the index just past its end in ``text``."""
+    return [match.end() for match in TOKEN_PATTERN.finditer(lowercase_in_place(text))]
