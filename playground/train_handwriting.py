@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from playground.checkpoint import save_checkpoint
+from playground.checkpoint import load_checkpoint, save_checkpoint
 from playground.data.packages import cache_dir
 from playground.handwriting.lines import (
     LineSet,
@@ -216,12 +216,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="continue from the training state in --work-dir; --no-resume starts over",
     )
     run.add_argument(
+        "--init-from",
+        type=Path,
+        help="start from this checkpoint's weights when there is no training state to resume",
+    )
+    run.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=True,
         help="show a progress bar",
     )
     return parser.parse_args(argv)
+
+
+def wait_while_paused(pause_file: Path) -> None:
+    if pause_file.exists():
+        logger.info("paused: waiting until %s is removed", pause_file)
+        while pause_file.exists():
+            time.sleep(2.0)
+        logger.info("resumed")
 
 
 def split_lines(lines: LineSet, val_fraction: float, seed: int) -> tuple[list[int], list[int]]:
@@ -297,6 +310,16 @@ def main(argv: list[str] | None = None) -> dict:
         best_val, history = state["best_val"], state["history"]
         rng = np.random.default_rng([args.seed, step])
         logger.info("resumed from %s at step %d (%.1f min trained)", state_path, step, elapsed / 60)
+    elif args.init_from:
+        weights, metadata = load_checkpoint(args.init_from)
+        if metadata.get("config") != config.to_dict():
+            raise SystemExit(f"{args.init_from} has a different model configuration")
+        model.load_state_dict(weights)
+        # The optimiser starts afresh, but the step count and time carry over.
+        step = metadata["training"]["steps"]
+        elapsed = metadata["training"]["time_seconds"]
+        best_val = metadata["metrics"]["val_loss_nats_per_point"]
+        logger.info("starting from the weights of %s (step %d)", args.init_from, step)
 
     command = shlex.join([*TRAIN_COMMAND.split(), *(argv if argv is not None else sys.argv[1:])])
     primers = choose_primers(lines, val_indices, config.num_hands)
@@ -352,6 +375,7 @@ def main(argv: list[str] | None = None) -> dict:
         if args.max_minutes and time.monotonic() - sitting_started > args.max_minutes * 60:
             logger.info("stopping this sitting after %.1f minutes", args.max_minutes)
             break
+        wait_while_paused(work_dir / "PAUSE")
         if not batches:
             batches = length_buckets(lines, train_indices, args.batch_size, rng)
         started = time.perf_counter()

@@ -340,9 +340,18 @@ def read_corpus_words(paths: list[Path]) -> list[str]:
 
 
 def default_corpus_paths() -> list[Path]:
-    """Return the Shakespeare training text when it has been built, otherwise nothing."""
+    """Return the Shakespeare training text, building it in the data cache first if needed.
+
+    Building it here, rather than falling back to coverage lines alone, keeps
+    the same command from making a different line set on a fresh machine.
+    """
+    from playground.data.shakespeare import build_corpus
+
     path = cache_dir() / DEFAULT_CORPUS
-    return [path] if path.exists() else []
+    if not path.exists():
+        logger.info("building the Shakespeare text in %s", path.parent)
+        build_corpus(path.parent)
+    return [path]
 
 
 # Words of my own for lines that exercise capitals, digits and punctuation.
@@ -453,8 +462,7 @@ def training_sentences(
     """Return ``num_lines`` lines of text for training, the same for the same arguments.
 
     Most lines are cut from ``text_paths`` (default: the Shakespeare training
-    text, when ``python -m playground.data.shakespeare`` has built it) at word
-    boundaries. ``coverage_fraction`` of them, and all of them when there is
+    text, see ``default_corpus_paths``) at word boundaries. ``coverage_fraction`` of them, and all of them when there is
     no text, mix capitalised words, plain words, numbers and punctuation, so
     every printable ASCII character is written often.
     """
@@ -697,8 +705,8 @@ def main(argv: list[str] | None = None) -> dict:
         type=Path,
         nargs="+",
         default=None,
-        help="UTF-8 text files to cut lines from (default: the Shakespeare training text "
-        "when it has been built)",
+        help="UTF-8 text files to cut lines from (default: the Shakespeare training text, "
+        "built in the data cache when missing)",
     )
     parser.add_argument(
         "--min-chars",
