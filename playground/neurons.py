@@ -173,15 +173,28 @@ def _visible_character(ch: str) -> str:
     return html.escape(ch)
 
 
-def activation_html(text: str, values: np.ndarray) -> str:
-    """Render text with each character's background set by its activation; all text escaped."""
+def format_activation(value: float) -> str:
+    return f"{value:+.2f}"
+
+
+def activation_html(
+    text: str,
+    values: np.ndarray,
+    colour: Callable[[float], str] = activation_colour,
+    tooltip: Callable[[float], str] = format_activation,
+) -> str:
+    """Render text with each character's background set by its value, and escape all text.
+
+    ``colour`` maps a value to a CSS colour, and ``tooltip`` maps it to the
+    text shown on hover. The defaults show a cell activation in [-1, 1].
+    """
     if len(text) != len(values):
         raise ValueError("text and values must have the same length")
     spans = []
     for ch, value in zip(text, values):
-        title = f"{value:+.2f}"
+        title = html.escape(tooltip(value))
         spans.append(
-            f'<span style="background:{activation_colour(value)}" title="{title}">'
+            f'<span style="background:{html.escape(colour(value))}" title="{title}">'
             f"{_visible_character(ch)}</span>"
         )
     return (
