@@ -15,7 +15,7 @@ import gradio as gr  # noqa: E402 (must follow the environment default above)
 
 from playground.catalog import build_registry  # noqa: E402
 from playground.registry import ModelRegistry  # noqa: E402
-from tabs import handwriting, text_generation  # noqa: E402
+from tabs import handwriting, sentiment, text_generation  # noqa: E402
 
 # Requests beyond this many waiting ones are rejected at once with "queue is full".
 QUEUE_MAX_SIZE = 64
@@ -52,6 +52,10 @@ def build_app(registry: ModelRegistry | None = None) -> gr.Blocks:
         if registry.names(handwriting.HANDWRITING):
             with gr.Tab("Text to handwriting"):
                 handwriting.build(registry)
+        # The sentiment tab needs both its classifier and its tuned character model.
+        if registry.names(sentiment.SENTIMENT) and registry.names(sentiment.SENTIMENT_TRACE):
+            with gr.Tab("Sentiment"):
+                sentiment.build(registry)
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=CONCURRENCY_PER_EVENT)
     return demo
 
