@@ -166,8 +166,7 @@ def main(argv: list[str] | None = None) -> dict:
     result["trace_speedup"] = round(result["naive_trace_ms"] / result["trace_ms"], 2)
     verdict = "meets" if result["meets_target"] else "misses"
     print(
-        f"review of {result['review_chars']} characters "
-        f"({result['chars_read']} read by the LSTM)"
+        f"review of {result['review_chars']} characters ({result['chars_read']} read by the LSTM)"
     )
     print(f"score (classifier + trace):      {result['score_ms']:8.2f} ms")
     print(f"  classifier alone:              {result['classifier_ms']:8.2f} ms")

@@ -170,7 +170,9 @@ def train_member(
         model.train()
         batches = make_batches([len(x) for x in train_ids], args.batch_size, rng)
         total = 0.0
-        progress = tqdm(batches, desc=f"member {member + 1} epoch {epoch}", disable=not args.progress)
+        progress = tqdm(
+            batches, desc=f"member {member + 1} epoch {epoch}", disable=not args.progress
+        )
         for rows in progress:
             batch, lengths = pad(train_ids, rows)
             logits = model(batch, lengths, torch.from_numpy(train_groups[rows]))
@@ -182,7 +184,11 @@ def train_member(
             total += loss.item() * len(rows)
         val_acc = accuracy_by_group(predict(model, val_ids, val_groups), val_labels, val_groups)
         history.append(
-            {"epoch": epoch, "train_loss": round(total / len(train_ids), 4), "val_accuracy": val_acc}
+            {
+                "epoch": epoch,
+                "train_loss": round(total / len(train_ids), 4),
+                "val_accuracy": val_acc,
+            }
         )
         improved = best is None or scored_mean(val_acc) > scored_mean(best["val_accuracy"])
         logger.info(

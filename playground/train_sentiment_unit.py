@@ -65,6 +65,37 @@ class SentimentReadout(torch.nn.Module):
         return self.scale * h + bias
 
 
+@torch.no_grad()
+def free_unit(model, unit: int, seed: int) -> None:
+    """Give the top layer's ``unit`` a fresh start as a sentiment unit.
+
+    Whatever the unit tracked before, the language model relies on it, and
+    asking it to also carry sentiment makes the two losses fight: in trials
+    the unit was switched off (output gate near 0, value near 0) and then
+    learned nothing. So its outgoing weights (to the output layer and to the
+    layer's own recurrence) start at zero, its incoming weights start small
+    and random, and its forget and output gates start open. The language
+    model then learns to read the unit only as far as sentiment helps it
+    predict the next character.
+    """
+    lstm, hidden = model.lstm, model.config.hidden_size
+    top = model.config.num_layers - 1
+    w_ih, w_hh = getattr(lstm, f"weight_ih_l{top}"), getattr(lstm, f"weight_hh_l{top}")
+    b_ih, b_hh = getattr(lstm, f"bias_ih_l{top}"), getattr(lstm, f"bias_hh_l{top}")
+    generator = torch.Generator().manual_seed(seed)
+    # PyTorch orders the gate rows input, forget, cell, output.
+    rows = [gate * hidden + unit for gate in range(4)]
+    for weight in (w_ih, w_hh):
+        fresh = (
+            torch.randn(len(rows), weight.shape[1], generator=generator) / weight.shape[1] ** 0.5
+        )
+        weight[rows] = fresh.to(weight.dtype)
+    b_ih[rows], b_hh[rows] = 0.0, 0.0
+    b_ih[hidden + unit], b_ih[3 * hidden + unit] = 1.0, 1.0
+    w_hh[:, unit] = 0.0
+    model.head.weight[:, unit] = 0.0
+
+
 def encode_batch(lm, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Return inputs and targets (B, T), each review between newlines, and a mask (B, T).
 
@@ -94,6 +125,28 @@ def trace_targets(char_targets: list[np.ndarray], length: int) -> torch.Tensor:
     for row, target in enumerate(char_targets):
         out[row, 1 : len(target) + 1] = torch.from_numpy(target)
     return out
+
+
+def turning_reviews(train: list[Review], count: int, rng: np.random.Generator) -> list[Review]:
+    """Join ``count`` pairs of short reviews of opposite labels from the same group.
+
+    Real reviews seldom change their mind halfway, so without these the unit
+    learns to settle early and barely moves when a review turns.
+    """
+    pools = {}
+    for review in train:
+        if len(review.text) <= MAX_REVIEW_CHARS // 2:
+            pools.setdefault((review.group, review.label), []).append(review)
+    pairs = [g for g in {group for group, _ in pools} if (g, 0) in pools and (g, 1) in pools]
+    joined = []
+    for _ in range(count if pairs else 0):
+        group = pairs[rng.integers(len(pairs))]
+        first_label = int(rng.integers(2))
+        first = pools[(group, first_label)][rng.integers(len(pools[(group, first_label)]))]
+        second_pool = pools[(group, 1 - first_label)]
+        second = second_pool[rng.integers(len(second_pool))]
+        joined.append(Review(f"{first.text} {second.text}", second.label, "joined", group))
+    return joined
 
 
 def unit_values_at_end(lm, unit: int, texts: list[str], batch_size: int = 128) -> np.ndarray:
@@ -136,6 +189,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--unit", type=int, default=0, help="the unit that must carry sentiment")
     parser.add_argument(
+        "--free-unit",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="restart the unit's weights before tuning (see free_unit)",
+    )
+    parser.add_argument(
         "--sentiment-weight", type=float, default=1.0, help="weight of the unit's loss"
     )
     parser.add_argument(
@@ -145,12 +204,19 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="weight of the true label after the last character, relative to one character",
     )
     parser.add_argument(
+        "--turning-reviews",
+        type=int,
+        default=4000,
+        help="extra training texts made by joining a positive and a negative review",
+    )
+    parser.add_argument(
         "--target-points", type=int, default=16, help="prefixes of each review the teacher scores"
     )
     parser.add_argument("--epochs", type=int, default=3, help="passes over the labelled reviews")
     parser.add_argument("--batch-size", type=int, default=64, help="reviews per batch")
     parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: its own)")
     parser.add_argument(
         "--bf16",
         action=argparse.BooleanOptionalAction,
@@ -170,6 +236,8 @@ def bits_per_char(lm, ids: torch.Tensor) -> float:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     cpu = torch.device("cpu")
@@ -187,14 +255,22 @@ def main(argv=None) -> dict:
     )
     lm_val_ids = torch.tensor(lm.vocab.encode_lenient(lm_val_text).ids, dtype=torch.long)
     before_bpc = bits_per_char(lm, lm_val_ids)
+    if args.free_unit:
+        free_unit(lm.model, args.unit, args.seed)
 
-    texts = [readable(lm, r.text) for r in train]
-    logger.info("scoring prefixes of %d reviews with the teacher", len(texts))
-    char_targets = teacher.prefix_probabilities(
-        texts, [r.group for r in train], max_points=args.target_points
+    turns = turning_reviews(train, args.turning_reviews, rng)
+    texts = [readable(lm, r.text) for r in train + turns]
+    review_groups = [r.group for r in train + turns]
+    logger.info(
+        "scoring prefixes of %d reviews (%d of them joined pairs) with the teacher",
+        len(texts),
+        len(turns),
     )
-    labels = torch.tensor([r.label for r in train], dtype=torch.float32)
-    groups = torch.tensor([GROUPS.index(r.group) for r in train])
+    char_targets = teacher.prefix_probabilities(texts, review_groups, args.target_points)
+    labels = torch.tensor([r.label for r in train] + [0] * len(turns), dtype=torch.float32)
+    # A joined pair has no true label of its own; only the teacher's trace teaches it.
+    has_label = torch.tensor([1.0] * len(train) + [0.0] * len(turns))
+    groups = torch.tensor([GROUPS.index(group) for group in review_groups])
     readout = SentimentReadout(len(GROUPS))
     optimizer = torch.optim.Adam([*lm.model.parameters(), *readout.parameters()], lr=args.lr)
     started = time.perf_counter()
@@ -224,7 +300,7 @@ def main(argv=None) -> dict:
             label_loss = F.binary_cross_entropy_with_logits(
                 unit_logits[torch.arange(len(rows)), last], labels[rows], reduction="none"
             )
-            sentiment_loss = (trace_loss + args.label_weight * label_loss).mean()
+            sentiment_loss = (trace_loss + args.label_weight * has_label[rows] * label_loss).mean()
             loss = lm_loss + args.sentiment_weight * sentiment_loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -30,8 +30,7 @@ DEFAULT_WRITE_LENGTH = 400
 POSITION, PROBABILITY = "character", "probability positive"
 
 MIXED_REVIEW = (
-    "The novel is a masterpiece: moving, funny and wise. "
-    "The film, sadly, is a dull, lifeless mess."
+    "The novel is a masterpiece: moving, funny and wise. The film, sadly, is a dull, lifeless mess."
 )
 EXAMPLES = [
     MIXED_REVIEW,
@@ -167,9 +166,7 @@ def build(registry: ModelRegistry) -> None:
     gr.Markdown(UNIT_NOTE)
     with gr.Row():
         with gr.Column(scale=3):
-            review = gr.Textbox(
-                MIXED_REVIEW, label="Review", lines=5, max_length=MAX_REVIEW_LENGTH
-            )
+            review = gr.Textbox(MIXED_REVIEW, label="Review", lines=5, max_length=MAX_REVIEW_LENGTH)
             score_button = gr.Button("Score", variant="primary")
         with gr.Column(scale=2):
             gauge = gr.HTML(label="Gauge")

@@ -161,9 +161,7 @@ def test_tab_needs_both_sentiment_models(tiny_sentiment_dir):
 
 def test_model_facts_list_accuracy_and_bits(tiny_sentiment_dir):
     registry = ModelRegistry(tiny_sentiment_specs(), tiny_sentiment_dir)
-    facts = model_facts(
-        registry.metadata("tiny-sentiment"), registry.metadata("tiny-sentiment-lm")
-    )
+    facts = model_facts(registry.metadata("tiny-sentiment"), registry.metadata("tiny-sentiment-lm"))
     assert "| movie |" in facts
     assert "| food |" in facts
     assert "unit 3 of the character LSTM" in facts

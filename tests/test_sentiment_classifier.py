@@ -4,8 +4,8 @@ import numpy as np
 import torch
 
 from playground.models.word_classifier import WordBiLSTMClassifier, WordClassifierConfig
-from playground.sentiment.words import PAD, UNK, build_vocab, embedding_matrix, tokenize
 from playground.sentiment.classifier import make_batches, pad
+from playground.sentiment.words import PAD, UNK, build_vocab, embedding_matrix, tokenize
 
 
 def test_tokenize_splits_like_glove():

@@ -26,7 +26,9 @@ def test_trace_targets_follow_input_positions():
 
 
 def test_teacher_prefix_scores_cover_every_character(tiny_sentiment_dir):
-    teacher = load_sentiment_classifier(tiny_sentiment_dir / "tiny-sentiment", "", torch.device("cpu"))
+    teacher = load_sentiment_classifier(
+        tiny_sentiment_dir / "tiny-sentiment", "", torch.device("cpu")
+    )
     text = "sweet love, night thou"
     (targets,) = teacher.prefix_probabilities([text], ["movie"], max_points=4)
     assert targets.shape == (len(text),)

@@ -462,9 +462,10 @@ def training_sentences(
     """Return ``num_lines`` lines of text for training, the same for the same arguments.
 
     Most lines are cut from ``text_paths`` (default: the Shakespeare training
-    text, see ``default_corpus_paths``) at word boundaries. ``coverage_fraction`` of them, and all of them when there is
-    no text, mix capitalised words, plain words, numbers and punctuation, so
-    every printable ASCII character is written often.
+    text, see ``default_corpus_paths``) at word boundaries.
+    ``coverage_fraction`` of them, and all of them when there is no text, mix
+    capitalised words, plain words, numbers and punctuation, so every
+    printable ASCII character is written often.
     """
     if min_chars < 1 or max_chars < min_chars:
         raise ValueError(f"invalid line length range {min_chars}..{max_chars}")

@@ -48,7 +48,9 @@ class WordBiLSTMClassifier(nn.Module):
         )
         out, _ = self.lstm(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])  # (B,T,2H)
-        mask = (torch.arange(ids.shape[1], device=ids.device) < lengths.unsqueeze(1)).unsqueeze(-1)
+        mask = (
+            torch.arange(ids.shape[1], device=ids.device) < lengths.to(ids.device).unsqueeze(1)
+        ).unsqueeze(-1)
         max_pooled = out.masked_fill(~mask, float("-inf")).amax(dim=1)
         mean_pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1)
         features = torch.cat([max_pooled, mean_pooled], dim=-1)  # (B, 4H)

@@ -12,7 +12,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from playground.checkpoint import CheckpointError, checkpoint_paths, load_checkpoint, load_state_into
+from playground.checkpoint import (
+    CheckpointError,
+    checkpoint_paths,
+    load_checkpoint,
+    load_state_into,
+)
 from playground.models.word_classifier import (
     PAD_ID,
     WordClassifierConfig,
@@ -47,11 +52,14 @@ def pad(ids: list[list[int]], rows: np.ndarray) -> tuple[torch.Tensor, torch.Ten
 def predict(model, ids: list[list[int]], groups: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Return the probability of "positive" for every id list."""
     model.eval()
+    device = next(model.parameters()).device
     probabilities = np.zeros(len(ids), dtype=np.float32)
     for rows in make_batches([len(x) for x in ids], batch_size, None):
         batch, lengths = pad(ids, rows)
-        logits = model(batch, lengths, torch.from_numpy(groups[rows]))
-        probabilities[rows] = torch.sigmoid(logits).float().numpy()
+        group_ids = torch.from_numpy(groups[rows]).to(device)
+        # Packing wants the lengths on the CPU; the ids and groups go to the model's device.
+        logits = model(batch.to(device), lengths, group_ids)
+        probabilities[rows] = torch.sigmoid(logits).float().cpu().numpy()
     return probabilities
 
 

@@ -7,15 +7,23 @@ sentiment well, and that one unit alone nearly does. This module measures the
 same two things for a model trained here: an L1-regularised logistic probe
 on the hidden state averaged over a review's characters, and the single unit
 whose average, thresholded, classifies best.
+
+Example:
+
+    python -m playground.sentiment.probe --checkpoint checkpoints/reviews-lm
 """
 
+import argparse
+import json
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from playground.data.reviews import GROUPS, Review
+from playground.data.reviews import GROUPS, Review, default_corpus_dir, load_split
+from playground.textgen import load_char_language_model
 
 logger = logging.getLogger(__name__)
 
@@ -104,3 +112,61 @@ def l1_probe(train_x, train_y, val_x, val_y):
         if best is None or accuracy > best[0]:
             best = (accuracy, c, model)
     return scaler, best[2], best[1]
+
+
+def majority_accuracy(train_labels, train_groups, labels, groups) -> dict[str, float]:
+    """Accuracy of always answering each group's most common training label."""
+    predictions = np.zeros_like(labels)
+    for index in np.unique(groups):
+        predictions[groups == index] = int(train_labels[train_groups == index].mean() >= 0.5)
+    return accuracy_by_group(predictions == labels, groups)
+
+
+def probe_language_model(lm, train: list[Review], val: list[Review], test: list[Review]) -> dict:
+    """Measure how well the model's averaged state classifies sentiment, untrained for it.
+
+    Returns test accuracy per group for the L1 probe, for the best single
+    unit (chosen on the training reviews) and for the majority class.
+    """
+    (train_y, train_g), (val_y, _), (test_y, test_g) = (
+        labels_and_groups(split) for split in (train, val, test)
+    )
+    train_x, val_x, test_x = (
+        mean_hidden_states(lm, [r.text for r in split]) for split in (train, val, test)
+    )
+    scaler, model, c = l1_probe(train_x, train_y, val_x, val_y)
+    unit = best_unit(train_x, train_y)
+    return {
+        "features": "top-layer hidden state averaged over the review's characters",
+        "l1_probe": {
+            "C": c,
+            "units_kept": int(np.count_nonzero(model.coef_[0])),
+            "test_accuracy": accuracy_by_group(
+                model.predict(scaler.transform(test_x)) == test_y, test_g
+            ),
+        },
+        "best_unit": {
+            "unit": unit.unit,
+            "test_accuracy": accuracy_by_group(unit.predict(test_x) == test_y, test_g),
+        },
+        "majority_class": {"test_accuracy": majority_accuracy(train_y, train_g, test_y, test_g)},
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(
+        description="Probe a character language model's state for sentiment."
+    )
+    parser.add_argument("--checkpoint", type=Path, required=True, help="language model to probe")
+    parser.add_argument("--corpus", type=Path, help="review corpus folder (default: data cache)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    lm = load_char_language_model(args.checkpoint, "", torch.device("cpu"))
+    corpus = args.corpus or default_corpus_dir()
+    result = probe_language_model(lm, *(load_split(s, corpus) for s in ("train", "val", "test")))
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -30,9 +30,7 @@ def lowercase_in_place(text: str) -> str:
 
     The few characters whose lowercase is longer ("İ") are kept as they are.
     """
-    return "".join(
-        low if len(low := ch.lower()) == 1 else ch for ch in text.replace("\u2019", "'")
-    )
+    return "".join(low if len(low := ch.lower()) == 1 else ch for ch in text.replace("\u2019", "'"))
 
 
 def tokenize(text: str) -> list[str]:
