@@ -5,9 +5,14 @@ from pathlib import Path
 import torch
 
 from playground.registry import ModelRegistry, ModelSpec
+from playground.sentiment.classifier import load_sentiment_classifier
+from playground.sentiment.trace import load_sentiment_trace_model
 from playground.textgen import load_char_language_model
 
 TEXT_GENERATION = "text-generation"
+SENTIMENT = "sentiment"
+SENTIMENT_TRACE = "sentiment-trace"
+REVIEWS_LM = "~/.cache/rnn-playground/sentiment/reviews-lm"
 
 
 def recreate_command(data_module: str, corpus: str, max_steps: int) -> str:
@@ -75,6 +80,34 @@ SHIPPED_MODELS = [
             "\\section{Introduction}\n",
             "\\begin{equation}\n",
         ),
+    ),
+    ModelSpec(
+        name="sentiment-classifier",
+        task=SENTIMENT,
+        title="Word-level BiLSTM sentiment classifier",
+        checkpoint="sentiment-classifier",
+        recreate_command=(
+            "python -m playground.data.reviews, then python -m "
+            "playground.train_sentiment_classifier --out checkpoints/sentiment-classifier "
+            "--members 1 --epochs 4"
+        ),
+        loader=load_sentiment_classifier,
+    ),
+    ModelSpec(
+        name="sentiment-lm",
+        task=SENTIMENT_TRACE,
+        title="Review character LSTM with a sentiment unit",
+        checkpoint="sentiment-lm",
+        recreate_command=(
+            "python -m playground.data.reviews, then python -m playground.train_char_lm "
+            "--train ~/.cache/rnn-playground/corpora/reviews/unlabelled.txt "
+            f"--out {REVIEWS_LM} --embedding-dim 64 --hidden-size 320 --num-layers 1 "
+            "--dropout 0.1 --batch-size 128 --seq-len 128 --max-steps 3000 --eval-every 500, "
+            "then python -m playground.train_sentiment_unit "
+            f"--checkpoint {REVIEWS_LM} --teacher checkpoints/sentiment-classifier "
+            "--out checkpoints/sentiment-lm --epochs 10 --lr 2e-3 --sentiment-weight 1.5"
+        ),
+        loader=load_sentiment_trace_model,
     ),
 ]
 

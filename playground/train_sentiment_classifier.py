@@ -32,7 +32,13 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from playground.checkpoint import save_checkpoint
-from playground.data.reviews import GROUPS, Review, default_corpus_dir, load_split
+from playground.data.reviews import (
+    GROUPS,
+    Review,
+    corpus_provenance,
+    default_corpus_dir,
+    load_split,
+)
 from playground.models.word_classifier import (
     GroupBiasedClassifier,
     WordClassifierConfig,
@@ -129,6 +135,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="start the embeddings from GloVe; --no-glove starts them random (for quick tests)",
     )
     parser.add_argument("--epochs", type=int, default=8, help="passes over the training set")
+    parser.add_argument(
+        "--embedding-lr",
+        type=float,
+        help="learning rate of the word vectors (default: --lr; 0 keeps them as GloVe has them)",
+    )
     parser.add_argument("--batch-size", type=int, default=64, help="reviews per batch")
     parser.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate")
     parser.add_argument(
@@ -162,7 +173,14 @@ def train_member(
     model = GroupBiasedClassifier(config, len(GROUPS))
     with torch.no_grad():
         model.classifier.embedding.weight.copy_(torch.from_numpy(embeddings))
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    embedding = model.classifier.embedding.weight
+    rest = [p for p in model.parameters() if p is not embedding]
+    embedding_lr = args.lr if args.embedding_lr is None else args.embedding_lr
+    embedding.requires_grad_(embedding_lr > 0)
+    groups = [{"params": rest}]
+    if embedding_lr > 0:
+        groups.append({"params": [embedding], "lr": embedding_lr})
+    optimizer = torch.optim.Adam(groups, lr=args.lr)
     train_ids, train_labels, train_groups = data["train"]
     val_ids, val_labels, val_groups = data["val"]
     best, history = None, []
@@ -271,7 +289,7 @@ def main(argv: list[str] | None = None) -> dict:
         "vocab": {"itos": vocab.itos},
         "groups": list(GROUPS),
         "data": {
-            "corpus": str(corpus.name),
+            "corpus": corpus_provenance(corpus),
             "train": len(train),
             "val": len(val),
             "test": len(test),

@@ -19,7 +19,9 @@ score of the review up to that point (the teacher, scored after up to
 as it turns, not only its final label. After the last character, the
 review's true label is a second target. The unit's value after each
 character is then a sentiment trace, and its value after the last character
-classifies the review.
+classifies the review. Before tuning, the command probes the untuned
+model's state (``probe_language_model``), and the checkpoint keeps that
+result next to the unit's own accuracy.
 """
 
 import argparse
@@ -37,10 +39,20 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from playground.checkpoint import save_checkpoint
-from playground.data.reviews import GROUPS, Review, default_corpus_dir, load_split
+from playground.data.reviews import (
+    GROUPS,
+    Review,
+    corpus_provenance,
+    default_corpus_dir,
+    load_split,
+)
 from playground.evaluate_char_lm import autocast, evaluate
 from playground.sentiment.classifier import load_sentiment_classifier
-from playground.sentiment.probe import accuracy_by_group, labels_and_groups
+from playground.sentiment.probe import (
+    accuracy_by_group,
+    labels_and_groups,
+    probe_language_model,
+)
 from playground.textgen import load_char_language_model
 from playground.train_char_lm import HelpFormatter, hardware_description
 
@@ -216,6 +228,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=64, help="reviews per batch")
     parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument(
+        "--probe",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="first measure how well the untuned model's state classifies sentiment",
+    )
     parser.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: its own)")
     parser.add_argument(
         "--bf16",
@@ -255,6 +273,15 @@ def main(argv=None) -> dict:
     )
     lm_val_ids = torch.tensor(lm.vocab.encode_lenient(lm_val_text).ids, dtype=torch.long)
     before_bpc = bits_per_char(lm, lm_val_ids)
+    probe = None
+    if args.probe:
+        logger.info("probing the untuned model's state for sentiment")
+        probe = probe_language_model(lm, train, val, test)
+        logger.info(
+            "untuned model: L1 probe %s, best unit %s",
+            probe["l1_probe"]["test_accuracy"],
+            probe["best_unit"]["test_accuracy"],
+        )
     if args.free_unit:
         free_unit(lm.model, args.unit, args.seed)
 
@@ -273,6 +300,10 @@ def main(argv=None) -> dict:
     groups = torch.tensor([GROUPS.index(group) for group in review_groups])
     readout = SentimentReadout(len(GROUPS))
     optimizer = torch.optim.Adam([*lm.model.parameters(), *readout.parameters()], lr=args.lr)
+    steps_per_epoch = math.ceil(len(texts) / args.batch_size)
+    # Cosine decay to zero: the late small steps win back most of the language
+    # model's loss that the early large ones cost.
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, args.epochs * steps_per_epoch)
     started = time.perf_counter()
     history = []
     for epoch in range(1, args.epochs + 1):
@@ -306,6 +337,7 @@ def main(argv=None) -> dict:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(lm.model.parameters(), 1.0)
             optimizer.step()
+            schedule.step()
             totals += (lm_loss.item(), sentiment_loss.item())
         lm.model.eval()
         val_acc = unit_accuracy(lm, args.unit, readout, val)
@@ -338,6 +370,7 @@ def main(argv=None) -> dict:
     )
     command = shlex.join([*TRAIN_COMMAND.split(), *(argv if argv is not None else sys.argv[1:])])
     metadata = dict(lm.metadata)
+    metadata["data"] = {**metadata["data"], "corpus": corpus_provenance(corpus)}
     metadata.update(
         {
             "name": args.out.name,
@@ -351,6 +384,7 @@ def main(argv=None) -> dict:
                 "history": history,
                 "tuned_from": args.checkpoint.name,
                 "teacher": args.teacher.name,
+                "probe_before_tuning": probe,
                 "bits_per_char_before": before_bpc,
                 "bits_per_char_after": after_bpc,
                 "bits_per_char_text": args.lm_val.name if args.lm_val else "validation reviews",

@@ -4,6 +4,7 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
+from playground.catalog import SENTIMENT, SENTIMENT_TRACE
 from playground.checkpoint import CheckpointError
 from playground.errors import InvalidInputError
 from playground.registry import ModelRegistry, UnknownModelError
@@ -22,8 +23,6 @@ from tabs.errors import as_html_paragraph, escape_text, user_errors
 from tabs.neuron_explorer import describe_dropped
 from tabs.streaming import growing_text
 
-SENTIMENT = "sentiment"
-SENTIMENT_TRACE = "sentiment-trace"
 DEFAULT_UNIT_VALUE = 1.0
 DEFAULT_WRITE_LENGTH = 400
 # Column names of the trace plot's data.

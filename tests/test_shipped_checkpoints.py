@@ -6,10 +6,12 @@ import sys
 
 import pytest
 
-from playground.catalog import SHIPPED_MODELS, build_registry
+from playground.catalog import SHIPPED_MODELS, TEXT_GENERATION, build_registry
 from playground.checkpoint import MAX_FILE_BYTES
 from playground.textgen import corpus_sources, make_sampling_options, stream_text
 from tests.conftest import REPO_ROOT, SHIPPED_CHECKPOINTS, shipped_metadata
+
+TEXT_MODELS = [spec for spec in SHIPPED_MODELS if spec.task == TEXT_GENERATION]
 
 
 def test_every_checkpoint_file_is_under_the_size_limit():
@@ -82,7 +84,7 @@ def test_sample_has_play_format(shakespeare):
     assert re.search(r"^[A-Z][A-Za-z ]+:$", text, flags=re.MULTILINE)
 
 
-@pytest.mark.parametrize("spec", SHIPPED_MODELS, ids=lambda spec: spec.name)
+@pytest.mark.parametrize("spec", TEXT_MODELS, ids=lambda spec: spec.name)
 def test_shipped_metadata_is_complete(spec):
     metadata = shipped_metadata(spec.checkpoint)
     for key in ("config", "vocab", "data", "training", "metrics", "parameters"):
@@ -99,7 +101,7 @@ def test_shipped_metadata_is_complete(spec):
     assert metadata["metrics"]["val_loss_measured_with"].startswith("shipped bf16 weights")
 
 
-@pytest.mark.parametrize("spec", SHIPPED_MODELS, ids=lambda spec: spec.name)
+@pytest.mark.parametrize("spec", TEXT_MODELS, ids=lambda spec: spec.name)
 def test_model_card_shows_key_facts(spec):
     from playground.textgen import model_card
 

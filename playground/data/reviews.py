@@ -701,6 +701,19 @@ def default_corpus_dir() -> Path:
     return cache_dir() / "corpora" / "reviews"
 
 
+def corpus_provenance(root: Path | None = None) -> dict:
+    """Return the corpus's name and the packages it came from, for checkpoint metadata.
+
+    The form is the one ``playground.textgen.corpus_sources`` reads.
+    """
+    meta_path = (root or default_corpus_dir()) / "meta.json"
+    if not meta_path.is_file():
+        return {"name": "reviews", "source": {}}
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    packages = {p["package"]: p for p in meta.get("packages", []) if isinstance(p, dict)}
+    return {"name": meta.get("name", "reviews"), "source": {"packages": packages}}
+
+
 def load_split(name: str, root: Path | None = None) -> list[Review]:
     """Read one split ("train", "val" or "test") written by build_corpus."""
     if name not in SPLITS:

@@ -1,9 +1,9 @@
 """The sentiment gauge's classifier: loading, batching and scoring reviews.
 
-The shipped classifier is a small ensemble of word-level BiLSTMs (see
-``playground.models.word_classifier``), each with one learned bias per
-review group. A review of unknown kind, such as one typed into the app, is
-scored with the movie group's bias.
+The classifier is one word-level BiLSTM, or the average of several trained
+from different seeds (see ``playground.models.word_classifier``), each with
+one learned bias per review group. A review of unknown kind, such as one
+typed into the app, is scored with the movie group's bias.
 """
 
 from dataclasses import dataclass
