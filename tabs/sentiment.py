@@ -142,7 +142,7 @@ def build(registry: ModelRegistry) -> None:
             )
 
     def write_review(
-        opening: str,
+        opening: str = "",
         unit_value: float = DEFAULT_UNIT_VALUE,
         temperature: float = DEFAULT_TEMPERATURE,
         length: float = DEFAULT_WRITE_LENGTH,
@@ -153,6 +153,8 @@ def build(registry: ModelRegistry) -> None:
             value = check_unit_value(unit_value)
             options = make_sampling_options(length, temperature, DEFAULT_TOP_K, seed)
             trace_model = registry.get(trace_name)
+            # NOTE: characters of the opening outside the model's alphabet are dropped
+            # without a word here; the Score side lists them, this side has no notes output.
             characters = trace_model.write(opening if opening is not None else "", value, options)
             yield from growing_text(characters)
 
@@ -180,7 +182,7 @@ def build(registry: ModelRegistry) -> None:
         label="Sentiment unit after each character",
         height=260,
     )
-    notes = gr.Markdown()
+    notes = gr.Markdown(label="Notes")
     score_button.click(
         score_sentiment,
         [review],
@@ -197,6 +199,7 @@ def build(registry: ModelRegistry) -> None:
         with gr.Row():
             with gr.Column(scale=3):
                 opening = gr.Textbox(
+                    "",
                     label="Opening (optional)",
                     lines=2,
                     max_length=MAX_REVIEW_LENGTH,

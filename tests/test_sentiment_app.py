@@ -110,6 +110,10 @@ def test_write_review_with_only_the_opening(sentiment_app):
     assert len(text) == DEFAULT_WRITE_LENGTH
 
 
+def test_write_review_needs_no_input(sentiment_app):
+    assert sentiment_app.predict(api_name="/write_review")
+
+
 def test_write_review_streams(sentiment_app, monkeypatch):
     # Send every character as its own update, so the count does not depend on CPU speed.
     monkeypatch.setattr(streaming, "STREAM_INTERVAL_SECONDS", 0.0)
