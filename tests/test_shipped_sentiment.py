@@ -42,7 +42,9 @@ def test_classifier_metadata_reports_the_baseline_and_its_sources(classifier):
 
 def test_classifier_reads_plain_reviews(classifier):
     positive, negative = EXAMPLES[1], EXAMPLES[2]
-    probabilities = classifier.probabilities([positive, negative, "Dull, lifeless and far too long."])
+    probabilities = classifier.probabilities(
+        [positive, negative, "Dull, lifeless and far too long."]
+    )
     assert probabilities[0] > 0.8
     assert probabilities[1] < 0.2
     assert probabilities[2] < 0.2
