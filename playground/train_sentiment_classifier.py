@@ -129,6 +129,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="most frequent GloVe words added to the training words",
     )
     parser.add_argument(
+        "--group-heads",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="learn a weight vector per review group on top of the shared output layer",
+    )
+    parser.add_argument(
         "--glove",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -252,6 +258,7 @@ def main(argv: list[str] | None = None) -> dict:
         embedding_dim=embeddings.shape[1],
         hidden_size=args.hidden_size,
         dropout=args.dropout,
+        group_heads=args.group_heads,
     )
     data = {
         name: encode_reviews(split, vocab)

@@ -75,3 +75,19 @@ def test_padding_does_not_change_a_prediction():
 def test_batches_cover_every_index_once():
     batches = make_batches([5, 1, 3, 8, 2, 9, 4], 3, np.random.default_rng(0))
     assert sorted(np.concatenate(batches).tolist()) == list(range(7))
+
+
+def test_group_heads_score_the_same_text_differently_per_group():
+    from playground.models.word_classifier import GroupBiasedClassifier
+
+    torch.manual_seed(2)
+    config = WordClassifierConfig(20, 4, 4, dropout=0.0, group_heads=True)
+    model = GroupBiasedClassifier(config, num_groups=3).eval()
+    with torch.no_grad():
+        model.group_weight[1] = 1.0
+    batch, lengths = pad([[3, 4, 5], [3, 4, 5]], np.array([0, 1]))
+    logits = model(batch, lengths, torch.tensor([0, 1]))
+    assert logits.shape == (2,)
+    assert not torch.isclose(logits[0], logits[1])
+    without = GroupBiasedClassifier(WordClassifierConfig(20, 4, 4, dropout=0.0), num_groups=3)
+    assert "group_weight" not in without.state_dict()

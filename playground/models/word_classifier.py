@@ -23,6 +23,8 @@ class WordClassifierConfig:
     embedding_dim: int = 50
     hidden_size: int = 128
     dropout: float = 0.4
+    # A weight vector per review group, added to the shared output layer's.
+    group_heads: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -41,6 +43,10 @@ class WordBiLSTMClassifier(nn.Module):
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Map word ids (B, T), padded with PAD_ID, and lengths (B,) to logits (B,)."""
+        return self.head(self.features(ids, lengths)).squeeze(-1)
+
+    def features(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Return the pooled features (B, 4H) that the output layer reads, after dropout."""
         x = self.dropout(self.embedding(ids))  # (B, T, E)
         # Packing keeps the backward direction from reading the padding first.
         packed = pack_padded_sequence(
@@ -54,7 +60,7 @@ class WordBiLSTMClassifier(nn.Module):
         max_pooled = out.masked_fill(~mask, float("-inf")).amax(dim=1)
         mean_pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1)
         features = torch.cat([max_pooled, mean_pooled], dim=-1)  # (B, 4H)
-        return self.head(self.dropout(features)).squeeze(-1)
+        return self.dropout(features)
 
 
 class GroupBiasedClassifier(nn.Module):
@@ -68,9 +74,15 @@ class GroupBiasedClassifier(nn.Module):
         super().__init__()
         self.classifier = WordBiLSTMClassifier(config)
         self.group_bias = nn.Parameter(torch.zeros(num_groups))
+        if config.group_heads:
+            self.group_weight = nn.Parameter(torch.zeros(num_groups, 4 * config.hidden_size))
 
     def forward(self, ids, lengths, groups):
-        return self.classifier(ids, lengths) + self.group_bias[groups]
+        if not self.classifier.config.group_heads:
+            return self.classifier(ids, lengths) + self.group_bias[groups]
+        features = self.classifier.features(ids, lengths)
+        shared = self.classifier.head(features).squeeze(-1)
+        return shared + (features * self.group_weight[groups]).sum(-1) + self.group_bias[groups]
 
 
 class WordClassifierEnsemble(nn.Module):
