@@ -2,7 +2,8 @@
 
 Example:
 
-    python -m playground.train_sentiment_unit --checkpoint checkpoints/reviews-lm \\
+    python -m playground.train_sentiment_unit \\
+        --checkpoint ~/.cache/rnn-playground/sentiment/reviews-lm \\
         --teacher checkpoints/sentiment-classifier --out checkpoints/sentiment-lm
 
 Radford, Jozefowicz and Sutskever (2017) found a unit that tracks sentiment
@@ -64,7 +65,7 @@ MAX_REVIEW_CHARS = 400
 
 
 class SentimentReadout(torch.nn.Module):
-    """Maps the unit's value h in [-1, 1] to a logit: scale * h + the review group's bias."""
+    """The readout of the unit: its value h in [-1, 1] times a scale, plus the group's bias."""
 
     def __init__(self, num_groups: int):
         super().__init__()
@@ -81,14 +82,14 @@ class SentimentReadout(torch.nn.Module):
 def free_unit(model, unit: int, seed: int) -> None:
     """Give the top layer's ``unit`` a fresh start as a sentiment unit.
 
-    Whatever the unit tracked before, the language model relies on it, and
-    asking it to also carry sentiment makes the two losses fight: in trials
-    the unit was switched off (output gate near 0, value near 0) and then
-    learned nothing. So its outgoing weights (to the output layer and to the
-    layer's own recurrence) start at zero, its incoming weights start small
-    and random, and its forget and output gates start open. The language
-    model then learns to read the unit only as far as sentiment helps it
-    predict the next character.
+    Whatever the unit tracked before, the language model relies on it, so
+    the two losses fight over it. Tuned in place, the unit was switched off
+    (output gate near 0, value near 0) and then learned nothing. So its
+    outgoing weights (to the output layer and to the layer's own recurrence)
+    start at zero, its incoming weights start small and random, and its
+    forget and output gates start open. The language model then learns to
+    read the unit only as far as sentiment helps it predict the next
+    character.
     """
     lstm, hidden = model.lstm, model.config.hidden_size
     top = model.config.num_layers - 1

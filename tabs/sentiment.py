@@ -153,8 +153,8 @@ def build(registry: ModelRegistry) -> None:
             value = check_unit_value(unit_value)
             options = make_sampling_options(length, temperature, DEFAULT_TOP_K, seed)
             trace_model = registry.get(trace_name)
-            # NOTE: characters of the opening outside the model's alphabet are dropped
-            # without a word here; the Score side lists them, this side has no notes output.
+            # NOTE: the opening's characters outside the model's alphabet are dropped
+            # silently. Scoring lists dropped characters, but this panel has no notes output.
             characters = trace_model.write(opening if opening is not None else "", value, options)
             yield from growing_text(characters)
 

@@ -77,7 +77,7 @@ def test_batches_cover_every_index_once():
     assert sorted(np.concatenate(batches).tolist()) == list(range(7))
 
 
-def test_group_heads_score_the_same_text_differently_per_group():
+def test_group_heads_differ_by_group():
     from playground.models.word_classifier import GroupBiasedClassifier
 
     torch.manual_seed(2)

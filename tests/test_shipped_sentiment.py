@@ -50,7 +50,7 @@ def test_classifier_reads_plain_reviews(classifier):
     assert probabilities[2] < 0.2
 
 
-def test_unit_metadata_reports_the_probe_and_bits_per_char(unit_model):
+def test_unit_metadata_is_complete(unit_model):
     unit = unit_model.metadata["sentiment_unit"]
     for group in SCORED_GROUPS:
         assert 0.5 < unit["test_accuracy"][group] <= 1

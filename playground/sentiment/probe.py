@@ -115,7 +115,7 @@ def l1_probe(train_x, train_y, val_x, val_y):
 
 
 def majority_accuracy(train_labels, train_groups, labels, groups) -> dict[str, float]:
-    """Accuracy of always answering each group's most common training label."""
+    """Return the accuracy of predicting each group's most common training label."""
     predictions = np.zeros_like(labels)
     for index in np.unique(groups):
         predictions[groups == index] = int(train_labels[train_groups == index].mean() >= 0.5)
