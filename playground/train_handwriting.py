@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from playground.checkpoint import load_checkpoint, save_checkpoint
 from playground.data.packages import cache_dir
+from playground.evaluate_char_lm import autocast
 from playground.handwriting.lines import (
     LineSet,
     encode_text,
@@ -107,9 +108,16 @@ def length_buckets(
     return batches
 
 
-def batch_loss(model: HandwritingSynthesis, batch: Batch) -> tuple[torch.Tensor, float]:
-    """Return the mean loss per real point (a tensor) and the number of real points."""
-    params, _, _ = model(batch.inputs, batch.chars, batch.char_mask, batch.hands)
+def batch_loss(
+    model: HandwritingSynthesis, batch: Batch, use_bf16: bool = False
+) -> tuple[torch.Tensor, float]:
+    """Return the mean loss per real point (a tensor) and the number of real points.
+
+    With ``use_bf16`` the layers run under bf16 autocast; the window's kappa and
+    the mixture-density loss stay in fp32 either way.
+    """
+    with autocast(batch.inputs.device, use_bf16):
+        params, _, _ = model(batch.inputs, batch.chars, batch.char_mask, batch.hands)
     nll = mixture_nll(params, batch.targets)  # (B, T)
     points = batch.point_mask.sum()
     return (nll * batch.point_mask).sum() / points, float(points)
@@ -209,6 +217,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--save-every", type=float, default=3.0, help="minutes between training-state saves"
     )
     run.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: its own)")
+    run.add_argument(
+        "--bf16",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="train under bf16 autocast (about 1.6x faster on CPUs with AMX); "
+        "validation stays in fp32",
+    )
     run.add_argument(
         "--resume",
         action=argparse.BooleanOptionalAction,
@@ -350,7 +365,8 @@ def main(argv: list[str] | None = None) -> dict:
                 "grad_clip": args.grad_clip,
                 "time_seconds": round(elapsed, 1),
                 "hardware": hardware_description(torch.device("cpu"), torch.get_num_threads()),
-                "precision": "fp32",
+                "precision": "bf16 autocast" if args.bf16 else "fp32",
+                "val_loss_measured_with": "fp32",
                 "torch_version": torch.__version__,
                 "python_version": platform.python_version(),
             },
@@ -382,7 +398,7 @@ def main(argv: list[str] | None = None) -> dict:
         batch = make_batch(lines, batches.pop(), stoi)
 
         # Forward, loss in fp32, backward, clip, update.
-        loss, points = batch_loss(model, batch)
+        loss, points = batch_loss(model, batch, args.bf16)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)

@@ -117,6 +117,18 @@ def test_tiny_model_overfits_one_line(one_line_set):
     assert loss.item() < first - 2.0
 
 
+def test_bf16_loss_close_to_fp32(one_line_set):
+    torch.manual_seed(0)
+    model = HandwritingSynthesis(tiny_config())
+    batch = make_batch(one_line_set, [0], handwriting_vocab().stoi)
+    with torch.no_grad():
+        fp32, points = batch_loss(model, batch)
+        bf16, bf16_points = batch_loss(model, batch, use_bf16=True)
+    assert bf16.dtype == torch.float32
+    assert bf16_points == points
+    assert abs(bf16.item() - fp32.item()) < 0.05 * abs(fp32.item()) + 0.05
+
+
 def tiny_handwriting_model(primers=None) -> HandwritingModel:
     torch.manual_seed(1)
     model = HandwritingSynthesis(tiny_config()).eval()
