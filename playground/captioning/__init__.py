@@ -1,0 +1,1 @@
+"""Image captioning: image loading, the frozen pretrained encoder, ImageNet labels, captions."""
