@@ -320,3 +320,55 @@ def tiny_sentiment_dir(tiny_checkpoint_dir, tmp_path_factory) -> Path:
         ]
     )
     return folder
+
+
+# Captioning: a tiny decoder trained in seconds on the Karpathy-split fixture.
+
+KARPATHY_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "karpathy"
+
+
+@pytest.fixture(scope="session")
+def tiny_captioner_dir(tmp_path_factory) -> Path:
+    """A checkpoint folder holding ``tiny-captioner``, trained for seconds on the Flickr fixture."""
+    from playground.train_captioner import main
+
+    folder = tmp_path_factory.mktemp("tiny_captioner")
+    main(
+        [
+            "--dataset",
+            str(KARPATHY_FIXTURES / "dataset_flickr8k.json"),
+            "--images",
+            str(KARPATHY_FIXTURES / "flickr8k"),
+            "--out",
+            str(folder / "tiny-captioner"),
+            "--work-dir",
+            str(folder / "features"),
+            "--min-count",
+            "1",
+            "--projection-dim",
+            "16",
+            "--embed-dim",
+            "8",
+            "--hidden-size",
+            "16",
+            "--attention-dim",
+            "8",
+            "--epochs",
+            "2",
+            "--no-progress",
+        ]
+    )
+    return folder
+
+
+def tiny_captioner_spec() -> ModelSpec:
+    from playground.captioning.captioner import load_captioner
+
+    return ModelSpec(
+        name="tiny-captioner",
+        task="captioning",
+        title="Tiny captioning test model",
+        checkpoint="tiny-captioner",
+        recreate_command="make-tiny-captioner",
+        loader=load_captioner,
+    )

@@ -181,9 +181,10 @@ def _open(file, name: str) -> ImageFile.ImageFile:
             f"The file is not an image Pillow can read ({name}: unknown image format)."
         ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        logger.debug("decompression bomb check failed for %s: %s", name, error)
         raise InvalidInputError(
-            f"The image is too large to decode ({error}); the maximum is "
-            f"{MAX_IMAGE_PIXELS / 1e6:.1f} megapixels."
+            "The image is too large to decode: its header declares more pixels than "
+            f"the maximum of {MAX_IMAGE_PIXELS / 1e6:.1f} megapixels."
         ) from None
     except _DECODE_ERRORS as error:
         raise _unreadable(error, name) from None
