@@ -322,7 +322,32 @@ def tiny_sentiment_dir(tiny_checkpoint_dir, tmp_path_factory) -> Path:
     return folder
 
 
-# Captioning: a tiny decoder trained in seconds on the Karpathy-split fixture.
+# Captioning: generated scenes, and a tiny decoder trained in seconds on the
+# Karpathy-split fixture.
+
+
+@pytest.fixture(scope="session")
+def sources():
+    """All stamps and backgrounds, fetched with apt-get into the data cache on first use."""
+    from playground.captioning.scene_sources import load_backgrounds, load_stamps
+
+    try:
+        return load_stamps(), load_backgrounds()
+    except (RuntimeError, FileNotFoundError) as error:
+        # CI fetches them (it runs apt-get update first); elsewhere apt may be missing.
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"stamp or wallpaper packages could not be fetched: {error}")
+
+
+@pytest.fixture(scope="session")
+def catalog(sources):
+    """The photographic stamps and the backgrounds, split into train, val and test."""
+    from playground.captioning.scenes import split_catalog
+
+    stamps, backgrounds = sources
+    return split_catalog([s for s in stamps if s.photographic], backgrounds, seed=0)
+
 
 KARPATHY_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "karpathy"
 

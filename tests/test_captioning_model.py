@@ -68,6 +68,24 @@ def test_substitute_label_slots_uses_best_free_rank():
     assert out == ["a", "<label1>", "and", "a", "<label3>", "and", "a", "<label2>"]
 
 
+def test_substitute_label_slots_matches_plurals():
+    words = {7: frozenset({"cat", "tabby"}), 8: frozenset({"teddy bear"})}
+    tokens = ["two", "cats", "and", "three", "teddy bears"]
+    out = substitute_label_slots(tokens, [8, 7], lambda index: words[index])
+    assert out == ["two", "<label2>", "and", "three", "<label1>"]
+
+
+def test_caption_words_pluralise_after_count_words(vocab):
+    slot = vocab.stoi[slot_token(0)]
+    ids = [vocab.stoi["a"], slot]
+    assert caption_words(ids, vocab, ["fox", "x", "y"]) == ["a", "fox"]
+    two = build_vocab([["two", "cat"]], min_count=1, num_label_slots=SLOTS)
+    ids = [two.stoi["two"], two.stoi[slot_token(0)]]
+    assert caption_words(ids, two, ["fox", "x", "y"]) == ["two", "foxes"]
+    assert caption_words(ids, two, ["binoculars", "x", "y"]) == ["two", "binoculars"]
+    assert caption_words(ids, two, ["school bus", "x", "y"]) == ["two", "school buses"]
+
+
 def test_caption_words_fill_slots_and_articles(vocab):
     ids = [vocab.stoi["a"], vocab.stoi[slot_token(1)], vocab.stoi["on"], vocab.stoi["grass"]]
     words = caption_words(ids, vocab, ["lion", "elephant", "tiger"])
@@ -169,6 +187,35 @@ def test_beam_search_bans_tokens(vocab):
     )
     for hypothesis in hypotheses:
         assert not set(hypothesis.token_ids) & set(banned)
+
+
+def test_beam_search_uses_single_use_tokens_once(vocab):
+    decoder = tiny_decoder(len(vocab))
+    slot = vocab.stoi[slot_token(0)]
+    with torch.no_grad():
+        decoder.output.bias[slot] = 30.0
+    features = torch.randn(1, GRID_CELLS, FEATURE_DIM)
+    log_probs = torch.zeros(1, SLOTS)
+    free = beam_search(decoder, features, log_probs, vocab.start_id, vocab.end_id, 2, 5)
+    assert free[0].token_ids.count(slot) > 1
+    once = beam_search(
+        decoder, features, log_probs, vocab.start_id, vocab.end_id, 2, 5, single_use_ids=(slot,)
+    )
+    for hypothesis in once:
+        assert hypothesis.token_ids.count(slot) <= 1
+
+
+def test_beam_search_logit_bias_shifts_choice(vocab):
+    decoder = tiny_decoder(len(vocab))
+    grass = vocab.stoi["grass"]
+    features = torch.randn(1, GRID_CELLS, FEATURE_DIM)
+    log_probs = torch.zeros(1, SLOTS)
+    bias = torch.zeros(len(vocab))
+    bias[grass] = 100.0
+    best = beam_search(
+        decoder, features, log_probs, vocab.start_id, vocab.end_id, 1, 3, logit_bias=bias
+    )[0]
+    assert best.token_ids == [grass, grass, grass]
 
 
 def test_beam_search_rejects_bad_sizes(vocab):

@@ -2,7 +2,6 @@
 
 import io
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -26,8 +25,6 @@ from playground.captioning.scene_sources import (
     NOUN_PATTERN,
     derive_noun,
     is_photographic,
-    load_backgrounds,
-    load_stamps,
     measure_stamp,
 )
 from playground.captioning.scenes import (
@@ -40,24 +37,6 @@ from playground.errors import InvalidInputError
 
 KARPATHY = Path(__file__).parent / "fixtures" / "karpathy"
 TOKEN = re.compile(r"[a-z]+(?: [a-z]+)*")
-
-
-@pytest.fixture(scope="session")
-def sources():
-    """All stamps and backgrounds, fetched with apt-get into the data cache on first use."""
-    try:
-        return load_stamps(), load_backgrounds()
-    except (RuntimeError, FileNotFoundError) as error:
-        # CI fetches them (it runs apt-get update first); elsewhere apt may be missing.
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"stamp or wallpaper packages could not be fetched: {error}")
-
-
-@pytest.fixture(scope="session")
-def catalog(sources) -> CatalogSplit:
-    stamps, backgrounds = sources
-    return split_catalog([s for s in stamps if s.photographic], backgrounds, seed=0)
 
 
 def image_bytes(scene) -> bytes:

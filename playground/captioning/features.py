@@ -29,10 +29,9 @@ class EncodedImages:
     top_log_probs: torch.Tensor
 
 
-def top_classes_of(logits: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return the indices (B, k) and log-probabilities (B, k) of the k most likely classes."""
-    log_probs = torch.log_softmax(logits.float(), dim=-1)
-    top_log_probs, top_classes = log_probs.topk(k, dim=-1)
+def top_classes_of(log_probs: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return the indices (..., k) and log-probabilities (..., k) of the k most likely classes."""
+    top_log_probs, top_classes = log_probs.float().topk(k, dim=-1)
     return top_classes, top_log_probs
 
 
@@ -47,7 +46,10 @@ def encode_images(
     for start in tqdm(batches, desc="encoding images", unit="batch", disable=not progress):
         images = [load_image(path) for path in paths[start : start + batch_size]]
         output = encoder(preprocess_batch(images))
-        top_classes, top_log_probs = top_classes_of(output.logits, num_classes)
+        class_log_probs = torch.stack(
+            [encoder.class_log_probs(image, logits) for image, logits in zip(images, output.logits)]
+        )
+        top_classes, top_log_probs = top_classes_of(class_log_probs, num_classes)
         features.append(output.features.half())
         classes.append(top_classes)
         log_probs.append(top_log_probs)

@@ -8,10 +8,14 @@ can stand for it.
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
+from playground.captioning.scene_captions import plural
 from playground.models.captioner import END, PAD, SPECIAL_TOKENS, START, UNK, slot_token
 
 VOWEL_SOUNDS = tuple("aeiou")
+# A slot after one of these words is filled with the plural of the class name.
+COUNT_WORDS = frozenset({"two", "three", "four", "five", "six", "several", "many"})
 
 
 @dataclass
@@ -73,9 +77,17 @@ def substitute_label_slots(
 
     ``top_classes`` are the encoder's class indices, most likely first, and
     ``label_words(index)`` the words that name a class (its synonyms and more
-    general names). A token takes the slot of the best-ranked matching class
-    that no earlier token took, so "a dog next to a dog" can use two slots.
+    general names). A plural token ("two dogs") matches too, and
+    ``caption_words`` fills its slot with a plural after a count word. A token
+    takes the slot of the best-ranked matching class that no earlier token
+    took, so "a dog next to a dog" can use two slots.
     """
+
+    @cache
+    def names(index: int) -> frozenset[str]:
+        words = label_words(index)
+        return words | {plural(word) for word in words}
+
     used: set[int] = set()
     out = []
     for token in tokens:
@@ -83,7 +95,7 @@ def substitute_label_slots(
             (
                 rank
                 for rank, index in enumerate(top_classes)
-                if rank not in used and token in label_words(index)
+                if rank not in used and token in names(index)
             ),
             None,
         )
@@ -98,12 +110,31 @@ def substitute_label_slots(
 def caption_words(
     token_ids: Sequence[int], vocab: CaptionVocab, label_names: Sequence[str]
 ) -> list[str]:
-    """Return the caption's tokens with slots filled by ``label_names`` (one per rank)."""
-    words = []
+    """Return the caption's tokens with slots filled by ``label_names`` (one per rank).
+
+    A slot after a count word ("two") gets the plural of its name.
+    """
+    words: list[str] = []
     for token_id in token_ids:
         rank = vocab.slot_rank(token_id)
-        words.append(label_names[rank] if rank is not None else vocab.itos[token_id])
+        if rank is None:
+            words.append(vocab.itos[token_id])
+        elif words and words[-1] in COUNT_WORDS:
+            words.append(plural_name(label_names[rank]))
+        else:
+            words.append(label_names[rank])
     return words
+
+
+def plural_name(name: str) -> str:
+    """Return the plural of a class name; names that end in a lone "s" are kept.
+
+    ImageNet names such as "binoculars", "jeans" and "hen-of-the-woods" are
+    plural or uncountable already, while "school bus" and "beer glass" take "es".
+    """
+    if name.endswith("s") and not name.endswith(("ss", "us")):
+        return name
+    return plural(name)
 
 
 def join_caption(words: Sequence[str]) -> str:

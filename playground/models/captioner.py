@@ -193,9 +193,14 @@ def beam_search(
     beam_size: int = 3,
     max_length: int = 20,
     banned_ids: tuple[int, ...] = (),
+    single_use_ids: tuple[int, ...] = (),
+    logit_bias: torch.Tensor | None = None,
 ) -> list[Hypothesis]:
     """Return the captions of one image (features (1, N, F)), best first.
 
+    ``banned_ids`` never appear, and each of ``single_use_ids`` appears at
+    most once per caption. ``logit_bias`` (V,) is added to every step's
+    logits, so the log-probabilities are those of the biased distribution.
     Beams that emit <end> are set aside as finished. When the length cap is
     reached, the unfinished beams join them, so a caption always comes back
     even if no beam ever ends. The result is sorted by log-probability
@@ -221,9 +226,16 @@ def beam_search(
             keys.expand(live, -1, -1),
             label_log_probs.expand(live, -1),
         )
-        log_probs = F.log_softmax(logits.float(), dim=-1)  # (live, V)
+        logits = logits.float()
+        if logit_bias is not None:
+            logits = logits + logit_bias
+        log_probs = F.log_softmax(logits, dim=-1)  # (live, V)
         if banned_ids:
             log_probs[:, list(banned_ids)] = -math.inf
+        for row, history in enumerate(histories):
+            used = [token for token in single_use_ids if token in history]
+            if used:
+                log_probs[row, used] = -math.inf
         if not histories[0]:
             # An empty caption is no caption: the first word cannot be <end>.
             log_probs[:, end_id] = -math.inf
