@@ -15,7 +15,7 @@ import gradio as gr  # noqa: E402 (must follow the environment default above)
 
 from playground.catalog import build_registry  # noqa: E402
 from playground.registry import ModelRegistry  # noqa: E402
-from tabs import handwriting, sentiment, text_generation  # noqa: E402
+from tabs import captioning, handwriting, sentiment, text_generation  # noqa: E402
 
 # Requests beyond this many waiting ones are rejected at once with "queue is full".
 QUEUE_MAX_SIZE = 64
@@ -23,9 +23,10 @@ QUEUE_MAX_SIZE = 64
 # cores only add latency.
 CONCURRENCY_PER_EVENT = max(1, os.cpu_count() or 1)
 
-# Gradio rejects a larger upload before any handler receives it. Each tab checks its
-# own, smaller limit (2 MB for a text to train on) on top.
-MAX_UPLOAD_BYTES = 10_000_000
+# Gradio rejects a larger upload before any handler receives it. A phone photo is
+# 2-12 MB and an 8000 x 8000 JPEG about 20-40 MB. Each tab checks its own limits on
+# top: 2 MB for a text to train on, and 8192 x 8192 pixels for a photo.
+MAX_UPLOAD_BYTES = 50_000_000
 
 # show_error passes the message of an exception raised while Gradio checks an
 # input (a string where a number belongs, for example) to the client. The
@@ -52,6 +53,9 @@ def build_app(registry: ModelRegistry | None = None) -> gr.Blocks:
         if registry.names(handwriting.HANDWRITING):
             with gr.Tab("Text to handwriting"):
                 handwriting.build(registry)
+        if registry.names(captioning.CAPTIONING):
+            with gr.Tab("Image captioning"):
+                captioning.build(registry)
         # The sentiment tab needs both its classifier and its tuned character model.
         if registry.names(sentiment.SENTIMENT) and registry.names(sentiment.SENTIMENT_TRACE):
             with gr.Tab("Sentiment"):

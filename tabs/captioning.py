@@ -1,0 +1,162 @@
+"""Image captioning tab: upload a photo, get a caption and see where each word looked."""
+
+import base64
+import binascii
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+from gradio.media import get_image
+
+from playground.captioning.captioner import (
+    MAX_BEAM_SIZE,
+    SHOWN_LABELS,
+    CaptionResult,
+    check_beam_size,
+)
+from playground.captioning.encoder import encoder_view
+from playground.captioning.overlay import attention_overlay
+from playground.catalog import CAPTIONING
+from playground.checkpoint import CheckpointError
+from playground.errors import InvalidInputError
+from playground.registry import ModelRegistry, UnknownModelError
+from tabs.errors import as_html_paragraph, user_errors
+
+DEFAULT_BEAM_SIZE = 3
+# Gradio's own photos, which none of the training scenes contain.
+EXAMPLE_IMAGES = ("cheetah.jpg", "lion.jpg", "bus.png", "tower.jpg")
+ALTERNATIVE_COLUMNS = ["caption", "log-probability", "per word"]
+
+
+def image_source(payload) -> bytes:
+    """Return the uploaded file's bytes from Gradio's raw image value (a file or a data URL).
+
+    The event skips Gradio's own image decoding, so that a broken or hostile
+    file reaches ``load_image`` and gets its clear message. The bytes are
+    read here so that messages never show the server's upload folder.
+    """
+    if payload is None:
+        raise InvalidInputError("Upload an image first.")
+    if isinstance(payload, dict):
+        path, url = payload.get("path"), payload.get("url")
+        if path:
+            try:
+                return Path(path).read_bytes()
+            except OSError as exc:
+                raise InvalidInputError(
+                    "The uploaded image could not be read; upload it again."
+                ) from exc
+        if isinstance(url, str) and url.startswith("data:") and "," in url:
+            try:
+                return base64.b64decode(url.split(",", 1)[1], validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise InvalidInputError("The image's data URL is not valid base64.") from exc
+    raise InvalidInputError("Send the image as a file (gradio_client.handle_file(path)).")
+
+
+def alternatives_frame(result: CaptionResult) -> pd.DataFrame:
+    """Return the beam's captions, best first, with their total and per-word log-probability."""
+    rows = []
+    for caption in result.captions:
+        words = max(1, len(caption.words) + caption.finished)
+        rows.append([caption.text, round(caption.log_prob, 3), round(caption.log_prob / words, 3)])
+    return pd.DataFrame(rows, columns=ALTERNATIVE_COLUMNS)
+
+
+def attention_gallery(result: CaptionResult) -> list[tuple]:
+    """Return one (image, word) pair per word of the best caption."""
+    view = encoder_view(result.image)
+    best = result.captions[0]
+    return [
+        (attention_overlay(view, attention), word)
+        for word, attention in zip(best.words, best.attention)
+    ]
+
+
+def training_line(metadata: dict) -> str:
+    """Return one plain sentence about the data the captioner was trained on."""
+    images = metadata.get("data", {}).get("images", {})
+    source = metadata.get("data", {}).get("source", {})
+    count = images.get("train")
+    if source.get("generator") == "playground.captioning.scenes":
+        return (
+            f"Trained on {count:,} generated scenes: photographed objects cut out of Tux Paint's "
+            "stamps, pasted on nature photographs and described by template captions. Names it "
+            "never saw in training come from the encoder's ImageNet labels."
+        )
+    dataset = metadata.get("data", {}).get("dataset", "a caption set")
+    return f"Trained on the {count:,} training images of {dataset}."
+
+
+def describe_model(registry: ModelRegistry, name: str) -> str:
+    try:
+        return as_html_paragraph(training_line(registry.metadata(name)))
+    except (CheckpointError, UnknownModelError) as exc:
+        return as_html_paragraph(f"Model facts unavailable: {exc}")
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        return as_html_paragraph(f"The captioner's metadata is malformed: {exc!r}")
+
+
+def build(registry: ModelRegistry) -> None:
+    """Add the tab's components and events to the current tab."""
+    name = registry.names(CAPTIONING)[0]
+
+    def caption_image(image=None, beam_size: float = DEFAULT_BEAM_SIZE):
+        """Caption the image; return the caption, alternatives, attention maps and labels."""
+        with user_errors():
+            source = image_source(image)
+            size = check_beam_size(beam_size)
+            result = registry.get(name).caption(source, size)
+            return (
+                result.caption,
+                alternatives_frame(result),
+                attention_gallery(result),
+                dict(result.top_labels),
+            )
+
+    gr.Markdown(
+        "A frozen EfficientNet-Lite0 turns the photo into a 7x7 grid of features. An LSTM "
+        "writes the caption word by word, and before each word it chooses where in the grid "
+        'to look (Xu et al., "Show, Attend and Tell", 2015). Beam search keeps the best '
+        "few captions at each step."
+    )
+    gr.Markdown(describe_model(registry, name))
+    with gr.Row():
+        with gr.Column(scale=1):
+            image = gr.Image(type="filepath", label="Photo", height=320)
+            beam_size = gr.Slider(
+                1,
+                MAX_BEAM_SIZE,
+                value=DEFAULT_BEAM_SIZE,
+                step=1,
+                label="Beam size",
+                info="1 = greedy: always the likeliest next word",
+            )
+            button = gr.Button("Caption", variant="primary")
+        with gr.Column(scale=1):
+            caption = gr.Textbox(label="Caption", interactive=False, buttons=["copy"])
+            alternatives = gr.Dataframe(
+                headers=ALTERNATIVE_COLUMNS,
+                label="Beam search alternatives",
+                interactive=False,
+                wrap=True,
+            )
+            labels = gr.Label(
+                num_top_classes=SHOWN_LABELS, label="What the encoder sees (ImageNet classes)"
+            )
+    attention = gr.Gallery(
+        label="Where each word looked", columns=6, height="auto", object_fit="contain"
+    )
+    # preprocess=False hands the raw upload to image_source, which checks it itself.
+    button.click(
+        caption_image,
+        [image, beam_size],
+        [caption, alternatives, attention, labels],
+        api_name="caption_image",
+        preprocess=False,
+    )
+    gr.Examples(
+        [[get_image(filename)] for filename in EXAMPLE_IMAGES],
+        inputs=[image],
+        cache_examples=False,
+    )
