@@ -4,6 +4,7 @@ from pathlib import Path
 
 import torch
 
+from playground.captioning.captioner import load_captioner
 from playground.registry import ModelRegistry, ModelSpec
 from playground.sentiment.classifier import load_sentiment_classifier
 from playground.sentiment.trace import load_sentiment_trace_model
@@ -12,7 +13,9 @@ from playground.textgen import load_char_language_model
 TEXT_GENERATION = "text-generation"
 SENTIMENT = "sentiment"
 SENTIMENT_TRACE = "sentiment-trace"
+CAPTIONING = "captioning"
 REVIEWS_LM = "~/.cache/rnn-playground/sentiment/reviews-lm"
+SCENES = "~/.cache/rnn-playground/captioning/scenes"
 
 
 def recreate_command(data_module: str, corpus: str, max_steps: int) -> str:
@@ -108,6 +111,19 @@ SHIPPED_MODELS = [
             "--out checkpoints/sentiment-lm --epochs 10 --lr 2e-3 --sentiment-weight 1.5"
         ),
         loader=load_sentiment_trace_model,
+    ),
+    ModelSpec(
+        name="captioner",
+        task=CAPTIONING,
+        title="Attention LSTM captioner on EfficientNet-Lite0 features",
+        checkpoint="captioner",
+        recreate_command=(
+            f"python -m playground.captioning.scenes --out {SCENES} --train 6000 --val 500 "
+            "--test 500 --seed 0, then python -m playground.train_captioner "
+            f"--dataset {SCENES}/dataset_scenes.json --images {SCENES}/images "
+            "--out checkpoints/captioner --epochs 6"
+        ),
+        loader=load_captioner,
     ),
 ]
 
