@@ -14,7 +14,7 @@ from playground.models.captioner import (
     caption_loss,
 )
 from playground.train_captioner import main
-from tests.conftest import KARPATHY_FIXTURES
+from tests.conftest import KARPATHY_FIXTURES, train_needing_wordnet
 
 TINY_MODEL = [
     "--projection-dim",
@@ -29,7 +29,8 @@ TINY_MODEL = [
 
 
 def test_trainer_reads_coco_split_and_writes_checkpoint(tmp_path):
-    result = main(
+    result = train_needing_wordnet(
+        main,
         [
             "--dataset",
             str(KARPATHY_FIXTURES / "dataset_coco.json"),
@@ -45,7 +46,7 @@ def test_trainer_reads_coco_split_and_writes_checkpoint(tmp_path):
             "2",
             "--no-progress",
             *TINY_MODEL,
-        ]
+        ],
     )
     assert set(result["test"]) == {"bleu1", "bleu2", "bleu3", "bleu4", "cider"}
     assert len(result["history"]) == 2
@@ -72,7 +73,7 @@ def test_feature_cache_is_reused(tmp_path):
         "--no-progress",
         *TINY_MODEL,
     ]
-    main(arguments)
+    train_needing_wordnet(main, arguments)
     cached = sorted((tmp_path / "features").glob("features-*.safetensors"))
     assert len(cached) == 3
     stamps = [path.stat().st_mtime_ns for path in cached]
