@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+from importlib import resources
 from pathlib import Path
 
 import gradio as gr
@@ -23,8 +24,19 @@ from playground.registry import ModelRegistry, UnknownModelError
 from tabs.errors import as_html_paragraph, user_errors
 
 DEFAULT_BEAM_SIZE = 3
-# Gradio's own photos, which none of the training scenes contain.
-EXAMPLE_IMAGES = ("cheetah.jpg", "lion.jpg", "bus.png", "tower.jpg")
+# Photos bundled with Gradio and scikit-learn, which none of the training scenes contain.
+GRADIO_EXAMPLES = ("cheetah.jpg", "lion.jpg", "tower.jpg")
+SKLEARN_EXAMPLES = ("china.jpg", "flower.jpg")
+
+
+def example_images() -> list[str]:
+    """Return the paths of the example photos."""
+    sklearn_images = resources.files("sklearn") / "datasets" / "images"
+    return [get_image(name) for name in GRADIO_EXAMPLES] + [
+        str(sklearn_images / name) for name in SKLEARN_EXAMPLES
+    ]
+
+
 ALTERNATIVE_COLUMNS = ["caption", "log-probability", "per word"]
 
 
@@ -55,11 +67,15 @@ def image_source(payload) -> bytes:
 
 
 def alternatives_frame(result: CaptionResult) -> pd.DataFrame:
-    """Return the beam's captions, best first, with their total and per-word log-probability."""
+    """Return the beam's captions, best first, with their total and per-word log-probability.
+
+    A caption that the length cap cut off ends in an ellipsis.
+    """
     rows = []
     for caption in result.captions:
         words = max(1, len(caption.words) + caption.finished)
-        rows.append([caption.text, round(caption.log_prob, 3), round(caption.log_prob / words, 3)])
+        text = caption.text if caption.finished else caption.text + " …"
+        rows.append([text, round(caption.log_prob, 3), round(caption.log_prob / words, 3)])
     return pd.DataFrame(rows, columns=ALTERNATIVE_COLUMNS)
 
 
@@ -156,7 +172,7 @@ def build(registry: ModelRegistry) -> None:
         preprocess=False,
     )
     gr.Examples(
-        [[get_image(filename)] for filename in EXAMPLE_IMAGES],
+        [[path] for path in example_images()],
         inputs=[image],
         cache_examples=False,
     )

@@ -5,13 +5,15 @@ import math
 import pytest
 import torch
 
+from playground.captioning.captioner import check_beam_size
 from playground.captioning.vocab import (
     CaptionVocab,
     build_vocab,
     caption_words,
-    join_caption,
+    choose_articles,
     substitute_label_slots,
 )
+from playground.errors import InvalidInputError
 from playground.models.captioner import (
     CaptionDecoder,
     CaptionerConfig,
@@ -90,9 +92,15 @@ def test_caption_words_fill_slots_and_articles(vocab):
     ids = [vocab.stoi["a"], vocab.stoi[slot_token(1)], vocab.stoi["on"], vocab.stoi["grass"]]
     words = caption_words(ids, vocab, ["lion", "elephant", "tiger"])
     assert words == ["a", "elephant", "on", "grass"]
-    assert join_caption(words) == "an elephant on grass"
-    assert join_caption(["a", "cat"]) == "a cat"
-    assert join_caption(["an", "dog", "and", "an", "apple"]) == "a dog and an apple"
+    assert choose_articles(words) == ["an", "elephant", "on", "grass"]
+    assert choose_articles(["a", "cat"]) == ["a", "cat"]
+    assert choose_articles(["an", "dog", "and", "an", "apple"]) == [
+        "a",
+        "dog",
+        "and",
+        "an",
+        "apple",
+    ]
 
 
 def test_loss_matches_cross_entropy_without_penalty(vocab):
@@ -266,3 +274,14 @@ def test_tiny_decoder_overfits_a_few_scenes():
         )[0]
         assert [vocab.itos[i] for i in best.token_ids] == caption
         assert best.finished
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf"), 0, 6, 2.5, True, "3"])
+def test_check_beam_size_rejects_bad_values(value):
+    with pytest.raises(InvalidInputError, match="Beam size must be a whole number from 1 to 5"):
+        check_beam_size(value)
+
+
+def test_check_beam_size_accepts_whole_floats():
+    assert check_beam_size(3.0) == 3
+    assert check_beam_size(5) == 5

@@ -11,7 +11,7 @@ from PIL import Image
 from playground.captioning.encoder import GRID_SIZE, ImageEncoder, load_encoder, preprocess
 from playground.captioning.features import top_classes_of
 from playground.captioning.images import load_image
-from playground.captioning.vocab import CaptionVocab, caption_words, join_caption
+from playground.captioning.vocab import CaptionVocab, caption_words, choose_articles
 from playground.checkpoint import (
     CheckpointError,
     checkpoint_paths,
@@ -60,7 +60,8 @@ def check_beam_size(beam_size) -> int:
     """Return ``beam_size`` as an int, or raise InvalidInputError if it is not 1 to 5."""
     if isinstance(beam_size, bool) or not isinstance(beam_size, int | float):
         raise InvalidInputError(f"Beam size must be a whole number from 1 to {MAX_BEAM_SIZE}.")
-    if beam_size != int(beam_size) or not 1 <= beam_size <= MAX_BEAM_SIZE:
+    # The range check comes first: int() raises on NaN and infinity.
+    if not 1 <= beam_size <= MAX_BEAM_SIZE or beam_size != int(beam_size):
         raise InvalidInputError(
             f"Beam size must be a whole number from 1 to {MAX_BEAM_SIZE}, got {beam_size}."
         )
@@ -152,7 +153,7 @@ class ImageCaptioner:
         names = [self.label_names[index] for index in top_classes[:slots].tolist()]
         captions = []
         for hypothesis in hypotheses:
-            words = caption_words(hypothesis.token_ids, self.vocab, names)
+            words = choose_articles(caption_words(hypothesis.token_ids, self.vocab, names))
             attention = (
                 torch.stack(hypothesis.alphas).float().cpu().numpy()
                 if hypothesis.alphas
@@ -160,7 +161,7 @@ class ImageCaptioner:
             )
             captions.append(
                 Caption(
-                    text=join_caption(words),
+                    text=" ".join(words),
                     words=words,
                     log_prob=hypothesis.log_prob,
                     attention=attention.reshape(len(words), GRID_SIZE, GRID_SIZE),

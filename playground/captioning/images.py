@@ -149,8 +149,8 @@ def check_size(width: int, height: int) -> None:
         )
     if width * height > MAX_IMAGE_PIXELS:
         raise InvalidInputError(
-            f"The image is {width} x {height} pixels ({width * height / 1e6:.1f} megapixels); "
-            f"the maximum is {MAX_IMAGE_PIXELS / 1e6:.1f} megapixels "
+            f"The image is {width} x {height} pixels ({width * height / 1e6:.1f} megapixels, "
+            f"{width * height:,} pixels); the maximum is {MAX_IMAGE_PIXELS:,} pixels "
             f"(for example {MAX_WORKING_SIDE * 8} x {MAX_WORKING_SIDE * 8})."
         )
     if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
@@ -178,7 +178,8 @@ def _open(file, name: str) -> ImageFile.ImageFile:
             return Image.open(file)
     except UnidentifiedImageError:
         raise InvalidInputError(
-            f"The file is not an image Pillow can read ({name}: unknown image format)."
+            f"The file is not an image Pillow can read ({name} is in none of the formats "
+            "PNG, JPEG, WebP, GIF, BMP and TIFF)."
         ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         logger.debug("decompression bomb check failed for %s: %s", name, error)
@@ -279,6 +280,7 @@ def _unreadable(error: Exception, name: str) -> InvalidInputError:
     logger.debug("cannot decode %s: %r", name, error)
     if isinstance(error, EOFError) or "truncated" in detail.lower():
         return InvalidInputError(
-            f"The image file is truncated ({name}: {detail}); upload the whole file again."
+            f"The image file {name} is truncated ({detail.removeprefix('image file is truncated ')}"
+            "); upload the whole file again."
         )
     return InvalidInputError(f"The file is not an image Pillow can read ({name}: {detail}).")

@@ -137,8 +137,8 @@ def plural_name(name: str) -> str:
     return plural(name)
 
 
-def join_caption(words: Sequence[str]) -> str:
-    """Join words into a sentence, choosing "a" or "an" by the next word's first letter.
+def choose_articles(words: Sequence[str]) -> list[str]:
+    """Return ``words`` with each "a" or "an" chosen by the next word's first letter.
 
     A slot filled with a class name can follow an article that the decoder
     chose for another word ("an" + "dog"), so the article is set again here.
@@ -150,4 +150,4 @@ def join_caption(words: Sequence[str]) -> str:
         if word in ("a", "an") and following:
             word = "an" if following.lower().startswith(VOWEL_SOUNDS) else "a"
         out.append(word)
-    return " ".join(out)
+    return out

@@ -203,8 +203,8 @@ def beam_search(
     logits, so the log-probabilities are those of the biased distribution.
     Beams that emit <end> are set aside as finished. When the length cap is
     reached, the unfinished beams join them, so a caption always comes back
-    even if no beam ever ends. The result is sorted by log-probability
-    normalised by length, and holds up to ``beam_size`` captions.
+    even if no beam ever ends. The result holds up to ``beam_size``
+    captions: ended ones first, each group sorted by log-probability per word.
     """
     if beam_size < 1 or max_length < 1:
         raise ValueError(
@@ -268,7 +268,9 @@ def beam_search(
         for score, history, alphas in zip(scores.tolist(), histories, alpha_histories):
             finished.append(Hypothesis(history, score, alphas, False))
 
-    def normalised(hypothesis: Hypothesis) -> float:
-        return hypothesis.log_prob / max(1, len(hypothesis.token_ids) + hypothesis.finished)
+    def rank(hypothesis: Hypothesis) -> tuple[bool, float]:
+        # Ended captions come first; the length cap's unfinished ones only fill up.
+        words = max(1, len(hypothesis.token_ids) + hypothesis.finished)
+        return hypothesis.finished, hypothesis.log_prob / words
 
-    return sorted(finished, key=normalised, reverse=True)[:beam_size]
+    return sorted(finished, key=rank, reverse=True)[:beam_size]
