@@ -18,7 +18,6 @@ from playground.handwriting.render import (
 )
 from playground.handwriting.sampler import (
     MAX_POINTS_PER_CHAR,
-    MAX_POINTS_TO_FINISH,
     HandwritingModel,
     write_lines,
 )
@@ -148,7 +147,7 @@ def test_sampling_stops_within_the_cap():
     lines = write_lines(hw, ["hi", "a longer line"], hand=1, sampling_bias=0.5, seed=3)
     assert len(lines) == 2
     for line, text in zip(lines, ["hi", "a longer line"]):
-        assert 1 <= len(line) <= len(text) * MAX_POINTS_PER_CHAR + MAX_POINTS_TO_FINISH
+        assert 1 <= len(line) <= len(text) * MAX_POINTS_PER_CHAR
         assert line[-1, 2] == 1.0
         assert np.isfinite(line).all()
 

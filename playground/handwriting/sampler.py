@@ -35,8 +35,6 @@ from playground.vocab import CharVocab
 
 # A line whose window has not passed its text after this many points per character stops.
 MAX_POINTS_PER_CHAR = 40
-# After the window has passed the text, the pen may draw this many more points to lift.
-MAX_POINTS_TO_FINISH = 30
 MAX_SAMPLING_BIAS = 10.0
 REQUIRED_METADATA = ("config", "vocab", "hands", "offset_scale", "primers")
 
@@ -160,11 +158,10 @@ def write_lines(
     stepper = HandwritingStepper(model, one_hot, style, state)
     text_ends = np.array([len(ids) for ids in encoded])
     new_chars = np.array([max(1, len(ids) - len(prefix)) for ids in encoded])
-    max_steps = int(new_chars.max()) * MAX_POINTS_PER_CHAR + MAX_POINTS_TO_FINISH
+    max_steps = int(new_chars.max()) * MAX_POINTS_PER_CHAR
     written = np.zeros((max_steps, B, 3), dtype=np.float32)
     done = np.zeros(B, dtype=bool)
     passed_text = np.zeros(B, dtype=bool)
-    finishing_steps = np.zeros(B, dtype=np.int64)
     lengths = np.zeros(B, dtype=np.int64)
     rows = np.arange(B)
     on_text_mask = np.arange(U + 1) < text_ends[:, None]
@@ -177,8 +174,9 @@ def write_lines(
         after_end = output.phi[rows, text_ends]
         on_text = np.where(on_text_mask, output.phi, 0.0).max(axis=1)
         passed_text |= after_end > on_text
-        finishing_steps += passed_text
-        done |= passed_text & ((point[:, 2] > 0.5) | (finishing_steps >= MAX_POINTS_TO_FINISH))
+        # The line ends there. Waiting for the pen to lift let the network start another
+        # stroke, which OCR read as an extra character after the last one.
+        done |= passed_text
         done |= step + 1 >= new_chars * MAX_POINTS_PER_CHAR
         if done.all():
             break
