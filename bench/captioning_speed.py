@@ -13,12 +13,12 @@ add. Run it on an otherwise idle machine.
 import argparse
 import json
 import statistics
-import time
 from pathlib import Path
 
 import torch
 from gradio.media import get_image
 
+from bench.timing import median_ms
 from playground.captioning.captioner import load_captioner
 from playground.captioning.encoder import preprocess
 from playground.captioning.images import load_image
@@ -27,15 +27,6 @@ from playground.registry import default_checkpoint_dir
 
 TARGET_MS = 150.0
 PHOTOS = ("cheetah.jpg", "lion.jpg", "bus.png", "tower.jpg")
-
-
-def median_ms(action, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
 
 
 def main(argv: list[str] | None = None) -> dict:

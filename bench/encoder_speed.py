@@ -12,12 +12,11 @@ with more than one thread.
 import argparse
 import json
 import os
-import statistics
-import time
 from importlib import resources
 
 import torch
 
+from bench.timing import median_ms
 from playground.captioning.encoder import build_encoder, preprocess
 from playground.captioning.images import load_image
 
@@ -27,15 +26,6 @@ PHOTOS = [
     ("sklearn", "datasets/images/china.jpg"),
     ("sklearn", "datasets/images/flower.jpg"),
 ]
-
-
-def median_ms(function, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        times.append(1000 * (time.perf_counter() - started))
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -11,12 +11,11 @@ otherwise idle machine.
 
 import argparse
 import json
-import statistics
-import time
 from pathlib import Path
 
 import torch
 
+from bench.timing import median_ms
 from playground.handwriting.sampler import load_handwriting_model, write_lines
 
 LINE = "The quick brown fox jumps over a lazy dog"[:40]
@@ -28,15 +27,6 @@ PARAGRAPH = [
     "of Gaussians decides where the pen moves.",
 ]
 LEGIBILITY = 1.5
-
-
-def median_seconds(action, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -66,10 +56,10 @@ def main(argv: list[str] | None = None) -> dict:
     result = {
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
-        "line_40_chars_seconds": round(median_seconds(line, args.repeats), 3),
-        "paragraph_5_lines_seconds": round(median_seconds(paragraph, args.repeats), 3),
+        "line_40_chars_seconds": round(median_ms(line, args.repeats) / 1000, 3),
+        "paragraph_5_lines_seconds": round(median_ms(paragraph, args.repeats) / 1000, 3),
         "paragraph_line_by_line_seconds": round(
-            median_seconds(paragraph_line_by_line, args.repeats), 3
+            median_ms(paragraph_line_by_line, args.repeats) / 1000, 3
         ),
     }
     result["batching_speedup"] = round(

@@ -13,14 +13,13 @@ the machine's speed. Run it on an otherwise idle machine.
 
 import argparse
 import json
-import statistics
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
 
+from bench.timing import median_ms
 from playground.catalog import SHIPPED_MODELS
 from playground.registry import default_checkpoint_dir
 from playground.sentiment.classifier import load_sentiment_classifier
@@ -43,15 +42,6 @@ def shipped_checkpoint(task: str) -> str | None:
 def make_review(chars: int) -> str:
     repeats = chars // len(REVIEW) + 1
     return (REVIEW * repeats)[:chars]
-
-
-def median_ms(action, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
 
 
 def lstm_cells(lstm: nn.LSTM) -> list[nn.LSTMCell]:
