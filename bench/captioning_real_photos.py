@@ -14,27 +14,15 @@ which is what the caption's label slots can copy.
 import argparse
 import json
 import logging
-from pathlib import Path
 
-import torch
-
-from playground.captioning.captioner import load_captioner
+from bench.captioning_speed import captioning_parser, load_bench_captioner
 from playground.captioning.real_photos import mentions_subject, real_photos
-from playground.catalog import SHIPPED_MODELS
-from playground.registry import default_checkpoint_dir
 
 GOAL = 0.70
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--checkpoint",
-        type=Path,
-        default=default_checkpoint_dir() / "captioner",
-        help="caption decoder checkpoint stem",
-    )
-    parser.add_argument("--beam-size", type=int, default=3, help="beam size")
+    parser = captioning_parser(__doc__.split("\n\n")[0])
     parser.add_argument(
         "--fetch",
         action=argparse.BooleanOptionalAction,
@@ -44,8 +32,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
 
-    recreate = next((s.recreate_command for s in SHIPPED_MODELS if s.task == "captioning"), "")
-    captioner = load_captioner(args.checkpoint, recreate, torch.device("cpu"))
+    captioner = load_bench_captioner(args.checkpoint)
     rows = []
     for photo in real_photos(fetch=args.fetch):
         result = captioner.caption(photo.path, args.beam_size)

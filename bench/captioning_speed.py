@@ -6,7 +6,7 @@ Times what the captioning tab computes for an uploaded file: reading and
 downscaling the image, preprocessing, the encoder's forward pass, beam search
 and slot filling. The target is 150 ms per image. The baseline, in the same
 run, is the encoder's forward pass alone on the preprocessed image, which no
-decoder can beat; the ratio shows what the decoder and the image handling
+decoder can beat. The ratio shows what the decoder and the image handling
 add. Run it on an otherwise idle machine.
 """
 
@@ -19,18 +19,19 @@ import torch
 from gradio.media import get_image
 
 from bench.timing import median_ms
-from playground.captioning.captioner import load_captioner
+from playground.captioning.captioner import ImageCaptioner, load_captioner
 from playground.captioning.encoder import preprocess
 from playground.captioning.images import load_image
-from playground.catalog import SHIPPED_MODELS
+from playground.catalog import CAPTIONING, SHIPPED_MODELS
 from playground.registry import default_checkpoint_dir
 
 TARGET_MS = 150.0
 PHOTOS = ("cheetah.jpg", "lion.jpg", "bus.png", "tower.jpg")
 
 
-def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def captioning_parser(description: str) -> argparse.ArgumentParser:
+    """Return a parser with the --checkpoint and --beam-size options of the captioning benches."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--checkpoint",
         type=Path,
@@ -38,13 +39,23 @@ def main(argv: list[str] | None = None) -> dict:
         help="caption decoder checkpoint stem",
     )
     parser.add_argument("--beam-size", type=int, default=3, help="beam size")
+    return parser
+
+
+def load_bench_captioner(checkpoint: Path) -> ImageCaptioner:
+    """Load the captioner at ``checkpoint`` on the CPU, naming the shipped recreate command."""
+    recreate = next((s.recreate_command for s in SHIPPED_MODELS if s.task == CAPTIONING), "")
+    return load_captioner(checkpoint, recreate, torch.device("cpu"))
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = captioning_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=2, help="PyTorch CPU threads")
     parser.add_argument("--repeats", type=int, default=20, help="timed runs per photo")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
-    recreate = next((s.recreate_command for s in SHIPPED_MODELS if s.task == "captioning"), "")
-    captioner = load_captioner(args.checkpoint, recreate, torch.device("cpu"))
+    captioner = load_bench_captioner(args.checkpoint)
     rows = []
     for photo in PHOTOS:
         path = get_image(photo)

@@ -320,14 +320,14 @@ def main(argv: list[str] | None = None) -> dict:
     # never showed, which only the slots can name, so it also chooses how much
     # to favour them.
     decoder.load_state_dict(best_state)
-    cider_by_bias = {}
+    val_scores_by_bias = {}
     for bias in parse_biases(args.slot_biases):
         captioner.slot_bias = bias
         scores, _ = evaluate_split(captioner, encoded["val"], args.beam_size, False, "bias")
-        cider_by_bias[bias] = scores["cider"]
+        val_scores_by_bias[bias] = scores
         logger.info("slot bias %g: validation CIDEr %.3f", bias, scores["cider"])
-    captioner.slot_bias = max(cider_by_bias, key=cider_by_bias.get)
-    val_scores, _ = evaluate_split(captioner, encoded["val"], args.beam_size, False, "val")
+    captioner.slot_bias = max(val_scores_by_bias, key=lambda b: val_scores_by_bias[b]["cider"])
+    val_scores = val_scores_by_bias[captioner.slot_bias]
 
     # Scored once on the held-out test split.
     test_scores, test_samples = evaluate_split(
@@ -371,7 +371,9 @@ def main(argv: list[str] | None = None) -> dict:
         },
         "decoding": {
             "slot_bias": captioner.slot_bias,
-            "val_cider_by_slot_bias": {str(b): c for b, c in cider_by_bias.items()},
+            "val_cider_by_slot_bias": {
+                str(bias): scores["cider"] for bias, scores in val_scores_by_bias.items()
+            },
         },
         "metrics": {
             "beam_size": args.beam_size,
