@@ -2,8 +2,8 @@
 
 The scorers are pycocoevalcap's pure-Python ones, the implementations that the
 COCO caption evaluation uses. The COCO toolkit first runs the Stanford PTB
-tokenizer (Java); the captions here are already lowercase word tokens, so they
-are joined with spaces and scored as they are.
+tokenizer, which needs Java. The captions here are already lowercase word
+tokens, so they are joined with spaces and scored as they are.
 """
 
 from collections.abc import Mapping, Sequence

@@ -42,7 +42,7 @@ class CaptionVocab:
         return [self.start_id, *ids, self.end_id]
 
     def slot_rank(self, token_id: int) -> int | None:
-        """Return the label rank that a slot token stands for, or None for other tokens."""
+        """Return the label rank of a slot token, or None for other tokens."""
         token = self.itos[token_id]
         return int(token[len("<label") : -1]) - 1 if is_slot(token) else None
 
@@ -142,7 +142,7 @@ def choose_articles(words: Sequence[str]) -> list[str]:
 
     A slot filled with a class name can follow an article that the decoder
     chose for another word ("an" + "dog"), so the article is set again here.
-    The first letter stands in for the sound, so "an hour" comes out "a hour".
+    The first letter is used in place of the sound, so "an hour" comes out "a hour".
     """
     out = []
     for i, word in enumerate(words):

@@ -10,9 +10,9 @@ context to an LSTM cell.
 
 Words the decoder never saw in training cannot come out of a closed
 vocabulary, so the vocabulary also contains ``num_label_slots`` slot tokens. Slot
-j stands for the name of the encoder's j-th most likely ImageNet class for
-this image; its logit gets the log-probability of that class on top of what
-the output layer gives it. A caption decoded as "a <label1> in the grass"
+j is the name of the encoder's j-th most likely ImageNet class for this
+image. Its logit is the output layer's logit plus the log-probability of
+that class. A caption decoded as "a <label1> in the grass"
 reads "a cheetah in the grass" once the slot is filled, much as in "Neural
 Baby Talk" (Lu et al. 2018), where slots are filled from a detector.
 """
@@ -125,7 +125,7 @@ class CaptionDecoder(nn.Module):
         h, c = self.cell(torch.cat([self.embedding(tokens), context], -1), (h, c))
         logits = self.output(self.dropout(torch.cat([h, context], -1)))
 
-        # The slots' logits also say how sure the encoder is of each class.
+        # The slots' logits also carry how sure the encoder is of each class.
         slots = slice(self.first_slot, self.first_slot + self.config.num_label_slots)
         confidence = self.label_confidence_weight * label_log_probs.to(logits.dtype)
         logits = torch.cat(
@@ -160,7 +160,7 @@ def caption_loss(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Return (total loss, word cross-entropy) for a teacher-forced batch.
 
-    The doubly stochastic penalty (Xu et al., eq. 14) asks each cell to receive
+    The doubly stochastic penalty (Xu et al., eq. 14) pushes each cell to receive
     about one unit of attention summed over the caption's words, so that the
     decoder looks at every part of the image at some point.
     """
