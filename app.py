@@ -16,6 +16,7 @@ import gradio as gr  # noqa: E402 (must follow the environment default above)
 from playground.catalog import build_registry  # noqa: E402
 from playground.registry import ModelRegistry  # noqa: E402
 from tabs import captioning, handwriting, sentiment, text_generation  # noqa: E402
+from tabs.input_checks import CheckedBlocks  # noqa: E402
 
 # Requests beyond this many waiting ones are rejected at once with "queue is full".
 QUEUE_MAX_SIZE = 64
@@ -28,9 +29,10 @@ CONCURRENCY_PER_EVENT = max(1, os.cpu_count() or 1)
 # top: 2 MB for a text to train on, and 8192 x 8192 pixels for a photo.
 MAX_UPLOAD_BYTES = 50_000_000
 
-# show_error passes the message of an exception raised while Gradio checks an
-# input (a string where a number belongs, for example) to the client. The
-# handlers' own errors are gr.Error already, and never carry a traceback.
+# show_error passes the message of an exception that is not a gr.Error to the
+# client, rather than a generic one. The app's own errors are all gr.Error, from
+# CheckedBlocks for wrong kinds of values and from the handlers for the rest, and
+# none carries a traceback.
 LAUNCH_OPTIONS = {"show_error": True, "max_file_size": MAX_UPLOAD_BYTES}
 
 THEME = gr.themes.Soft()
@@ -42,7 +44,7 @@ def build_app(registry: ModelRegistry | None = None) -> gr.Blocks:
     """Build the app around ``registry`` (the shipped models by default) without loading any."""
     if registry is None:
         registry = build_registry()
-    with gr.Blocks(title="RNN Playground") as demo:
+    with CheckedBlocks(title="RNN Playground") as demo:
         gr.Markdown(
             "# RNN Playground\n"
             "Classic recurrent neural networks, trained on a laptop-sized CPU, running live."
