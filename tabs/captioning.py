@@ -1,7 +1,5 @@
 """Image captioning tab: upload a photo, get a caption and see where each word looked."""
 
-import base64
-import binascii
 from importlib import resources
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from playground.checkpoint import CheckpointError
 from playground.errors import InvalidInputError
 from playground.registry import ModelRegistry, UnknownModelError
 from tabs.errors import as_html_paragraph, user_errors
+from tabs.input_checks import is_inside
 
 DEFAULT_BEAM_SIZE = 3
 # Photos bundled with Gradio and scikit-learn, which none of the training scenes contain.
@@ -40,30 +39,28 @@ def example_images() -> list[str]:
 ALTERNATIVE_COLUMNS = ["caption", "log-probability", "per word"]
 
 
-def image_source(payload) -> bytes:
-    """Return the uploaded file's bytes from Gradio's raw image value (a file or a data URL).
+def image_source(payload, upload_folder: str) -> bytes:
+    """Return the bytes of the uploaded file that Gradio's raw image value names.
 
     The event skips Gradio's own image decoding, so that a broken or hostile
     file reaches ``load_image`` and gets its clear message. The bytes are
-    read here so that messages never show the server's upload folder.
+    read here so that messages never show the server's upload folder. Only a
+    file inside ``upload_folder`` is read, because a raw request can name any
+    path on the server.
     """
     if payload is None:
         raise InvalidInputError("Upload an image first.")
-    if isinstance(payload, dict):
-        path, url = payload.get("path"), payload.get("url")
-        if path:
-            try:
-                return Path(path).read_bytes()
-            except OSError as exc:
-                raise InvalidInputError(
-                    "The uploaded image could not be read; upload it again."
-                ) from exc
-        if isinstance(url, str) and url.startswith("data:") and "," in url:
-            try:
-                return base64.b64decode(url.split(",", 1)[1], validate=True)
-            except (binascii.Error, ValueError) as exc:
-                raise InvalidInputError("The image's data URL is not valid base64.") from exc
-    raise InvalidInputError("Send the image as a file (gradio_client.handle_file(path)).")
+    path = payload.get("path") if isinstance(payload, dict) else None
+    if not isinstance(path, str) or not path:
+        raise InvalidInputError("Send the image as a file (gradio_client.handle_file(path)).")
+    if not is_inside(path, upload_folder):
+        raise InvalidInputError(
+            "The image was not uploaded to this app. Send it with gradio_client.handle_file(path)."
+        )
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidInputError("The uploaded image could not be read; upload it again.") from exc
 
 
 def alternatives_frame(result: CaptionResult) -> pd.DataFrame:
@@ -120,7 +117,7 @@ def build(registry: ModelRegistry) -> None:
     def caption_image(image=None, beam_size: float = DEFAULT_BEAM_SIZE):
         """Caption the image; return the caption, alternatives, attention maps and labels."""
         with user_errors():
-            source = image_source(image)
+            source = image_source(image, upload_folder)
             size = check_beam_size(beam_size)
             result = registry.get(name).caption(source, size)
             return (
@@ -140,6 +137,8 @@ def build(registry: ModelRegistry) -> None:
     with gr.Row():
         with gr.Column(scale=1):
             image = gr.Image(type="filepath", label="Photo", height=320)
+            # Gradio keeps every upload in this folder (its GRADIO_TEMP_DIR).
+            upload_folder = image.GRADIO_CACHE
             beam_size = gr.Slider(
                 1,
                 MAX_BEAM_SIZE,
