@@ -38,13 +38,17 @@ DOWNLOAD_DIR = Path(tempfile.gettempdir()) / "rnn-playground-handwriting"
 DOWNLOAD_LIFETIME_SECONDS = 600
 
 
-def hand_choices(registry: ModelRegistry, model_name: str) -> list[tuple[str, int]]:
-    """Return (hand name, hand number) pairs from the model's metadata, or [] if unavailable."""
+def hand_choices(registry: ModelRegistry, model_name: str) -> list[tuple[str, str]]:
+    """Return (hand name, hand number) pairs from the model's metadata, or [] if unavailable.
+
+    The numbers are strings ("0", "1", ...) because Gradio's API description
+    lists every dropdown value as a string, and API clients send what it lists.
+    """
     try:
         names = registry.metadata(model_name)["hands"]
     except (CheckpointError, UnknownModelError, KeyError, TypeError):
         return []
-    return [(str(name), number) for number, name in enumerate(names)]
+    return [(str(name), str(number)) for number, name in enumerate(names)]
 
 
 def save_download(svg: str) -> str:
@@ -72,7 +76,7 @@ def build(registry: ModelRegistry) -> None:
 
     def write_handwriting(
         text: str,
-        hand: int = 0,
+        hand: str = "0",
         legibility: float = DEFAULT_LEGIBILITY,
         stroke_width: float = 2.0,
         ink: str = DEFAULT_INK,
@@ -92,7 +96,8 @@ def build(registry: ModelRegistry) -> None:
                 animate=bool(animate),
             )
             chosen_seed = None if seed in (None, RANDOM_SEED) else int(seed)
-            svg, prepared = write_page(hw, text, hand, legibility, options, chosen_seed)
+            # The Hand dropdown lets only its own choices through, each a whole number as text.
+            svg, prepared = write_page(hw, text, int(hand), legibility, options, chosen_seed)
             return svg, save_download(svg), as_html_paragraph(prepared.describe())
 
     gr.Markdown(
