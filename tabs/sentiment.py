@@ -17,6 +17,7 @@ from playground.textgen import (
     MAX_SEED,
     MAX_TEMPERATURE,
     RANDOM_SEED,
+    describe_prime_changes,
     make_sampling_options,
 )
 from tabs.errors import as_html_paragraph, escape_text, user_errors
@@ -153,10 +154,20 @@ def build(registry: ModelRegistry) -> None:
             value = check_unit_value(unit_value)
             options = make_sampling_options(length, temperature, DEFAULT_TOP_K, seed)
             trace_model = registry.get(trace_name)
-            # NOTE: the opening's characters outside the model's alphabet are dropped
-            # silently. Scoring lists dropped characters, but this panel has no notes output.
             characters = trace_model.write(opening if opening is not None else "", value, options)
             yield from growing_text(characters)
+
+    def describe_opening(opening: str) -> str:
+        # write_review reports bad input and broken checkpoints, so this note stays empty for them.
+        if not isinstance(opening, str) or len(opening) > MAX_REVIEW_LENGTH:
+            return ""
+        try:
+            trace_model = registry.get(trace_name)
+        except (CheckpointError, UnknownModelError):
+            return ""
+        # The same lenient encoding that write() gives the model.
+        encoded = trace_model.lm.vocab.encode_lenient(opening)
+        return as_html_paragraph(describe_prime_changes(encoded))
 
     gr.Markdown(
         "A word-level BiLSTM classifier scores the whole review (the gauge). A character LSTM "
@@ -214,6 +225,7 @@ def build(registry: ModelRegistry) -> None:
                     interactive=False,
                     buttons=["copy"],
                 )
+                opening_notes = gr.Markdown()
             with gr.Column(scale=2):
                 unit_value = gr.Slider(
                     -1,
@@ -247,6 +259,7 @@ def build(registry: ModelRegistry) -> None:
             written,
             api_name="write_review",
         )
+        write_button.click(describe_opening, [opening], opening_notes, api_visibility="private")
         stop_button.click(None, None, None, cancels=[writing])
 
     with gr.Accordion("About these models", open=False):
