@@ -19,6 +19,7 @@ from playground.handwriting.render import (
 from playground.handwriting.sampler import (
     MAX_POINTS_PER_CHAR,
     HandwritingModel,
+    drop_strokes_past_the_end,
     write_lines,
 )
 from playground.handwriting.stepper import HandwritingStepper
@@ -259,3 +260,27 @@ def test_page_grows_to_fit_drifting_lines():
     ]
     assert min(ys) >= 0
     assert max(ys) <= height
+
+
+def test_strokes_after_a_word_gap_are_dropped():
+    # Two strokes of a letter, then two one-point strokes after word-gap jumps.
+    points = np.array(
+        [
+            [0.0, 0.0, 0.0],
+            [0.3, 0.2, 1.0],
+            [0.2, -0.1, 0.0],
+            [0.2, 0.1, 1.0],
+            [1.8, 0.3, 1.0],
+            [1.5, 0.0, 1.0],
+        ],
+        dtype=np.float32,
+    )
+    kept = drop_strokes_past_the_end(points, max_advance=1.0)
+    assert kept.shape == (4, 3)
+    assert np.array_equal(kept, points[:4])
+
+
+def test_short_last_stroke_is_kept():
+    # A full stop after a small jump is part of the text.
+    points = np.array([[0.0, 0.0, 0.0], [0.3, 0.2, 1.0], [0.4, -0.3, 1.0]], dtype=np.float32)
+    assert np.array_equal(drop_strokes_past_the_end(points, max_advance=1.0), points)
