@@ -16,7 +16,11 @@ from pathlib import Path
 import torch
 
 from bench.timing import median_ms
-from playground.handwriting.sampler import load_handwriting_model, write_lines
+from playground.handwriting.sampler import (
+    DEFAULT_SAMPLING_BIAS,
+    load_handwriting_model,
+    write_lines,
+)
 
 LINE = "The quick brown fox jumps over a lazy dog"[:40]
 PARAGRAPH = [
@@ -26,7 +30,7 @@ PARAGRAPH = [
     "which letter to write next, and a mixture",
     "of Gaussians decides where the pen moves.",
 ]
-LEGIBILITY = 1.5
+LEGIBILITY = DEFAULT_SAMPLING_BIAS
 
 
 def main(argv: list[str] | None = None) -> dict:
