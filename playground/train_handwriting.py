@@ -323,6 +323,15 @@ def main(argv: list[str] | None = None) -> dict:
         optimizer.load_state_dict(state["optimizer"])
         step, elapsed = state["step"], state["elapsed_seconds"]
         best_val, history = state["best_val"], state["history"]
+        # The optimiser's state carries the learning rate it was saved with; --lr
+        # overrides it, so that a later sitting can continue at a lower rate.
+        resumed_lr = optimizer.param_groups[0]["lr"]
+        for entry in history:
+            entry.setdefault("lr", resumed_lr)
+        if resumed_lr != args.lr:
+            for group in optimizer.param_groups:
+                group["lr"] = args.lr
+            logger.info("learning rate changed from %g to %g at step %d", resumed_lr, args.lr, step)
         rng = np.random.default_rng([args.seed, step])
         logger.info("resumed from %s at step %d (%.1f min trained)", state_path, step, elapsed / 60)
     elif args.init_from:
@@ -362,6 +371,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "steps": step,
                 "batch_size": args.batch_size,
                 "lr": args.lr,
+                "lr_by_step": learning_rates_by_step(history, step, args.lr),
                 "grad_clip": args.grad_clip,
                 "time_seconds": round(elapsed, 1),
                 "hardware": hardware_description(torch.device("cpu"), torch.get_num_threads()),
@@ -419,7 +429,7 @@ def main(argv: list[str] | None = None) -> dict:
 
         if step % args.eval_every == 0 or step == args.max_steps:
             val_loss = evaluate(model, lines, val_indices, stoi, args.batch_size)
-            history.append(history_entry(step, running_loss, val_loss, elapsed))
+            history.append({**history_entry(step, running_loss, val_loss, elapsed), "lr": args.lr})
             improved = val_loss < best_val
             if improved:
                 best_val = val_loss
@@ -443,6 +453,17 @@ def main(argv: list[str] | None = None) -> dict:
         write_checkpoint(best_val, running_loss if running_loss is not None else best_val)
     logger.info("best validation loss %.4f nats per point after %d steps", best_val, step)
     return {"best_val_loss": best_val, "steps": step, "history": history}
+
+
+def learning_rates_by_step(history: list[dict], step: int, lr: float) -> list[dict]:
+    """Summarise the learning rates of the history's rows as {"until_step", "lr"} spans."""
+    spans: list[dict] = []
+    for entry in [*history, {"step": step, "lr": lr}]:
+        if spans and spans[-1]["lr"] == entry["lr"]:
+            spans[-1]["until_step"] = entry["step"]
+        else:
+            spans.append({"until_step": entry["step"], "lr": entry["lr"]})
+    return spans
 
 
 if __name__ == "__main__":

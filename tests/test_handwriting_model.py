@@ -29,7 +29,7 @@ from playground.models.handwriting import (
     MixtureParams,
     mixture_nll,
 )
-from playground.train_handwriting import batch_loss, make_batch
+from playground.train_handwriting import batch_loss, learning_rates_by_step, make_batch
 from tests.conftest import loop_strokes
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -284,3 +284,13 @@ def test_short_last_stroke_is_kept():
     # A full stop after a small jump is part of the text.
     points = np.array([[0.0, 0.0, 0.0], [0.3, 0.2, 1.0], [0.4, -0.3, 1.0]], dtype=np.float32)
     assert np.array_equal(drop_strokes_past_the_end(points, max_advance=1.0), points)
+
+
+def test_learning_rates_are_summarised_as_spans():
+    history = [
+        {"step": 250, "lr": 1e-3},
+        {"step": 500, "lr": 1e-3},
+        {"step": 750, "lr": 3e-4},
+    ]
+    spans = learning_rates_by_step(history, step=800, lr=3e-4)
+    assert spans == [{"until_step": 500, "lr": 1e-3}, {"until_step": 800, "lr": 3e-4}]
