@@ -147,7 +147,6 @@ def build() -> None:
                     x=LOSS_COLUMNS[0],
                     y=LOSS_COLUMNS[1],
                     label="Training loss",
-                    height=240,
                 )
         with gr.Row():
             with gr.Column(scale=1):

@@ -191,7 +191,6 @@ def build(registry: ModelRegistry) -> None:
         x_title="characters read",
         y_title="probability positive",
         label="Sentiment unit after each character",
-        height=260,
     )
     notes = gr.Markdown(label="Notes")
     score_button.click(
