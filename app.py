@@ -18,7 +18,9 @@ from playground.registry import ModelRegistry  # noqa: E402
 from tabs import captioning, handwriting, sentiment, text_generation  # noqa: E402
 from tabs.input_checks import CheckedBlocks  # noqa: E402
 
-# Requests beyond this many waiting ones are rejected at once with "queue is full".
+# When this many requests are waiting, Gradio (6.31) rejects the next one at once with
+# HTTP 503. The page shows "This application is currently busy. Please try again.", and
+# gradio_client raises QueueError("Queue is full! Please try again.").
 QUEUE_MAX_SIZE = 64
 # Each run of an event keeps one CPU core busy, so more parallel runs than
 # cores only add latency.
@@ -40,8 +42,13 @@ THEME = gr.themes.Soft()
 CSS = ".generated-text textarea { font-family: ui-monospace, 'DejaVu Sans Mono', monospace; }"
 
 
-def build_app(registry: ModelRegistry | None = None) -> gr.Blocks:
-    """Build the app around ``registry`` (the shipped models by default) without loading any."""
+def build_app(
+    registry: ModelRegistry | None = None, queue_max_size: int = QUEUE_MAX_SIZE
+) -> gr.Blocks:
+    """Build the app around ``registry`` (the shipped models by default) without loading any.
+
+    ``queue_max_size`` is the number of waiting requests beyond which Gradio rejects new ones.
+    """
     if registry is None:
         registry = build_registry()
     with CheckedBlocks(title="RNN Playground") as demo:
@@ -62,7 +69,7 @@ def build_app(registry: ModelRegistry | None = None) -> gr.Blocks:
         if registry.names(sentiment.SENTIMENT) and registry.names(sentiment.SENTIMENT_TRACE):
             with gr.Tab("Sentiment"):
                 sentiment.build(registry)
-    demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=CONCURRENCY_PER_EVENT)
+    demo.queue(max_size=queue_max_size, default_concurrency_limit=CONCURRENCY_PER_EVENT)
     return demo
 
 
