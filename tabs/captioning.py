@@ -21,6 +21,7 @@ from playground.errors import InvalidInputError
 from playground.registry import ModelRegistry, UnknownModelError
 from tabs.errors import as_html_paragraph, user_errors
 from tabs.input_checks import is_inside
+from tabs.output_files import save_image_output
 
 DEFAULT_BEAM_SIZE = 3
 # Photos bundled with Gradio and scikit-learn, which none of the training scenes contain.
@@ -76,12 +77,12 @@ def alternatives_frame(result: CaptionResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=ALTERNATIVE_COLUMNS)
 
 
-def attention_gallery(result: CaptionResult) -> list[tuple]:
-    """Return one (image, word) pair per word of the best caption."""
+def attention_gallery(result: CaptionResult) -> list[tuple[str, str]]:
+    """Return one (image file, word) pair per word of the best caption."""
     view = encoder_view(result.image)
     best = result.captions[0]
     return [
-        (attention_overlay(view, attention), word)
+        (save_image_output(attention_overlay(view, attention), prefix="attention-"), word)
         for word, attention in zip(best.words, best.attention)
     ]
 
