@@ -5,6 +5,7 @@ from pathlib import Path
 import torch
 
 from playground.captioning.captioner import load_captioner
+from playground.handwriting.sampler import load_handwriting_model
 from playground.registry import ModelRegistry, ModelSpec
 from playground.sentiment.classifier import load_sentiment_classifier
 from playground.sentiment.trace import load_sentiment_trace_model
@@ -14,8 +15,10 @@ TEXT_GENERATION = "text-generation"
 SENTIMENT = "sentiment"
 SENTIMENT_TRACE = "sentiment-trace"
 CAPTIONING = "captioning"
+HANDWRITING = "handwriting"
 REVIEWS_LM = "~/.cache/rnn-playground/sentiment/reviews-lm"
 SCENES = "~/.cache/rnn-playground/captioning/scenes"
+HANDWRITING_LINES = "~/.cache/rnn-playground/handwriting/lines.npz"
 
 
 def recreate_command(data_module: str, corpus: str, max_steps: int) -> str:
@@ -124,6 +127,20 @@ SHIPPED_MODELS = [
             "--out checkpoints/captioner --epochs 6"
         ),
         loader=load_captioner,
+    ),
+    ModelSpec(
+        name="handwriting",
+        task=HANDWRITING,
+        title="Graves handwriting synthesis network, six hands",
+        checkpoint="handwriting",
+        recreate_command=(
+            "python -m playground.handwriting.synthetic --lines 60000 --max-chars 45 --seed 0, "
+            "then python -m playground.train_handwriting "
+            f"--data {HANDWRITING_LINES} --out checkpoints/handwriting --val-fraction 0.005 "
+            "--eval-every 250 --max-steps 5000 --bf16, then the same command with "
+            "--max-steps 5750 --lr 3e-4"
+        ),
+        loader=load_handwriting_model,
     ),
 ]
 

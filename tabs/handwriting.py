@@ -1,14 +1,11 @@
 """Text to handwriting tab: a Graves synthesis network writes typed text as an SVG page."""
 
-import tempfile
-import time
-from pathlib import Path
-
 import gradio as gr
 
+from playground.catalog import HANDWRITING
 from playground.checkpoint import CheckpointError
 from playground.handwriting.render import DEFAULT_INK, DEFAULT_LINE_SPACING, PageOptions
-from playground.handwriting.sampler import MAX_SAMPLING_BIAS
+from playground.handwriting.sampler import DEFAULT_SAMPLING_BIAS, MAX_SAMPLING_BIAS
 from playground.handwriting.writer import (
     MAX_LINE_SPACING,
     MAX_PAGE_WIDTH,
@@ -22,9 +19,9 @@ from playground.handwriting.writer import (
 from playground.registry import ModelRegistry, UnknownModelError
 from playground.textgen import MAX_SEED, RANDOM_SEED
 from tabs.errors import as_html_paragraph, user_errors
+from tabs.output_files import save_text_output
 
-HANDWRITING = "handwriting"
-DEFAULT_LEGIBILITY = 1.5
+DEFAULT_LEGIBILITY = DEFAULT_SAMPLING_BIAS
 DEFAULT_TEXT = "The quick brown fox jumps over the lazy dog.\nPack my box with five dozen jugs!"
 EXAMPLES = [
     "Hello, world!",
@@ -32,10 +29,6 @@ EXAMPLES = [
     "QUIZ: 6 x 7 = 42? {yes} [no] (maybe) ~ 100% sure & 0 doubts; #1 @ $5.",
     "Dear students,\nthe exam is on Friday at 9:30 in room B-204.",
 ]
-# Every written page is also offered as a file. Gradio serves a copy from its own
-# cache, so files here older than DOWNLOAD_LIFETIME_SECONDS are deleted.
-DOWNLOAD_DIR = Path(tempfile.gettempdir()) / "rnn-playground-handwriting"
-DOWNLOAD_LIFETIME_SECONDS = 600
 
 
 def hand_choices(registry: ModelRegistry, model_name: str) -> list[tuple[str, str]]:
@@ -49,23 +42,6 @@ def hand_choices(registry: ModelRegistry, model_name: str) -> list[tuple[str, st
     except (CheckpointError, UnknownModelError, KeyError, TypeError):
         return []
     return [(str(name), str(number)) for number, name in enumerate(names)]
-
-
-def save_download(svg: str) -> str:
-    """Write the SVG to a new file for gr.File, deleting files left from earlier requests."""
-    DOWNLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for old in DOWNLOAD_DIR.glob("handwriting-*.svg"):
-        try:
-            if now - old.stat().st_mtime > DOWNLOAD_LIFETIME_SECONDS:
-                old.unlink()
-        except OSError:
-            pass  # another request removed it first
-    with tempfile.NamedTemporaryFile(
-        "w", suffix=".svg", prefix="handwriting-", dir=DOWNLOAD_DIR, delete=False, encoding="utf-8"
-    ) as file:
-        file.write(svg)
-    return file.name
 
 
 def build(registry: ModelRegistry) -> None:
@@ -98,7 +74,8 @@ def build(registry: ModelRegistry) -> None:
             chosen_seed = None if seed in (None, RANDOM_SEED) else int(seed)
             # The Hand dropdown lets only its own choices through, each a whole number as text.
             svg, prepared = write_page(hw, text, int(hand), legibility, options, chosen_seed)
-            return svg, save_download(svg), as_html_paragraph(prepared.describe())
+            download = save_text_output(svg, prefix="handwriting-", suffix=".svg")
+            return svg, download, as_html_paragraph(prepared.describe())
 
     gr.Markdown(
         "A handwriting synthesis network (Graves 2013) writes your text point by point. A soft "
