@@ -14,6 +14,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402 (must follow the environment default above)
 
 from playground.catalog import build_registry  # noqa: E402
+from playground.memory import start_heap_trimmer  # noqa: E402
 from playground.registry import ModelRegistry  # noqa: E402
 from tabs import captioning, handwriting, sentiment, text_generation  # noqa: E402
 from tabs.input_checks import CheckedBlocks  # noqa: E402
@@ -77,6 +78,7 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    start_heap_trimmer()
     build_app().launch(theme=THEME, css=CSS, **LAUNCH_OPTIONS)
 
 
