@@ -43,21 +43,27 @@ def loss_table(update: TrainingUpdate) -> pd.DataFrame:
 
 def describe_update(update: TrainingUpdate) -> str:
     """Return one escaped line on the state of a run, for the status panel and API users."""
-    loss = "" if update.train_loss is None else f", training loss {update.train_loss:.3f}"
+    loss = "" if update.train_loss is None else f", training loss {update.train_loss:.3f} nats/char"
     if update.model is None:
         return escape_text(
             f"Training: {update.seconds:.0f} of {update.budget_seconds:.0f} s, "
-            f"step {update.step}{loss} nats/char"
+            f"step {update.step}{loss}"
         )
     data = update.model.metadata["data"]
     line = (
         f"Trained for {update.seconds:.0f} s ({update.step} steps) on "
-        f"{data['train_chars']:,} characters{loss} nats/char"
+        f"{data['train_chars']:,} characters{loss}"
     )
     if update.val_loss is not None:
         line += (
             f", validation loss {update.val_loss:.3f} nats/char "
             f"({update.val_loss / math.log(2):.2f} bits/char) on {data['held_out']}"
+        )
+    if update.step == 0:
+        # Other requests held the CPU for the whole time budget.
+        line += (
+            ". The server was too busy to take a single training step, so the model "
+            "writes random characters: train again, or for longer"
         )
     line += ". Sample from it below."
     dropped = data["dropped_characters"]
