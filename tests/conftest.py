@@ -114,13 +114,16 @@ def tiny_model(tiny_checkpoint_dir):
     return ModelRegistry([tiny_spec()], tiny_checkpoint_dir).get("tiny")
 
 
-def launch_app(registry: ModelRegistry):
-    """Launch the app on a free loopback port; return (demo, client)."""
+def launch_app(registry: ModelRegistry, **build_options):
+    """Launch the app on a free loopback port; return (demo, client).
+
+    ``build_options`` go to ``app.build_app``, for example ``queue_max_size``.
+    """
     from gradio_client import Client
 
     from app import LAUNCH_OPTIONS, build_app
 
-    demo = build_app(registry)
+    demo = build_app(registry, **build_options)
     demo.launch(
         server_name="127.0.0.1",
         server_port=None,

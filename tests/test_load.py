@@ -7,14 +7,13 @@ import time
 import httpx
 import pytest
 import torch
-from gradio_client import Client
 from gradio_client.utils import QueueError, Status
 
 from bench.load_test import KNOWN_ENDPOINTS, check_loopback_url
 from bench.load_test import main as load_test
 from playground.registry import ModelRegistry
 from playground.textgen import load_char_language_model
-from tests.conftest import tiny_spec
+from tests.conftest import launch_app, tiny_spec
 
 
 def test_short_load_run_has_no_unexpected_failures(tmp_path):
@@ -84,7 +83,7 @@ def wait_for(jobs, status: Status, timeout: float = 60) -> None:
 
 
 def test_full_queue_rejects_at_once(tiny_checkpoint_dir):
-    from app import CONCURRENCY_PER_EVENT, LAUNCH_OPTIONS, build_app
+    from app import CONCURRENCY_PER_EVENT
 
     # The model loads only when the test opens the gate. Until then the requests that reach
     # a worker stay running and the next one stays waiting, so the queue is full.
@@ -96,15 +95,7 @@ def test_full_queue_rejects_at_once(tiny_checkpoint_dir):
 
     spec = dataclasses.replace(tiny_spec(), loader=load_when_opened)
     registry = ModelRegistry([spec], tiny_checkpoint_dir, device=torch.device("cpu"))
-    demo = build_app(registry, queue_max_size=1)
-    demo.launch(
-        server_name="127.0.0.1",
-        server_port=None,
-        prevent_thread_lock=True,
-        quiet=True,
-        **LAUNCH_OPTIONS,
-    )
-    client = Client(demo.local_url, verbose=False)
+    demo, client = launch_app(registry, queue_max_size=1)
     args = ("ROMEO:", "tiny", 0.8, 0, 20, 1)
     try:
         running = [
