@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from playground.errors import InvalidInputError
 from playground.handwriting.lines import LineSet, handwriting_vocab
 from playground.handwriting.render import (
     CHAR_WIDTH_PX,
@@ -23,6 +24,7 @@ from playground.handwriting.sampler import (
     write_lines,
 )
 from playground.handwriting.stepper import HandwritingStepper
+from playground.handwriting.writer import ink_to_hex
 from playground.models.handwriting import (
     HandwritingConfig,
     HandwritingSynthesis,
@@ -280,6 +282,23 @@ def test_strokes_after_a_word_gap_are_dropped():
     assert np.array_equal(kept, points[:4])
 
 
+def test_letter_after_a_wide_gap_is_kept():
+    # A whole letter (five points) after a wide word gap is text, not a stray stroke.
+    points = np.array(
+        [
+            [0.0, 0.0, 0.0],
+            [0.3, 0.2, 1.0],
+            [1.8, 0.3, 0.0],
+            [0.1, 0.2, 0.0],
+            [0.1, -0.2, 0.0],
+            [0.1, 0.2, 0.0],
+            [0.1, -0.2, 1.0],
+        ],
+        dtype=np.float32,
+    )
+    assert np.array_equal(drop_strokes_past_the_end(points, max_advance=1.0), points)
+
+
 def test_short_last_stroke_is_kept():
     # A full stop after a small jump is part of the text.
     points = np.array([[0.0, 0.0, 0.0], [0.3, 0.2, 1.0], [0.4, -0.3, 1.0]], dtype=np.float32)
@@ -294,3 +313,23 @@ def test_learning_rates_are_summarised_as_spans():
     ]
     spans = learning_rates_by_step(history, step=800, lr=3e-4)
     assert spans == [{"until_step": 500, "lr": 1e-3}, {"until_step": 800, "lr": 3e-4}]
+
+
+@pytest.mark.parametrize(
+    "ink, expected",
+    [
+        ("#1A2a6c", "#1a2a6c"),
+        ("#abc", "#aabbcc"),
+        ("rgb(26, 42, 108)", "#1a2a6c"),
+        ("rgb(1.4, 2, 3)", "#010203"),
+        ("rgba(26, 42, 108, 0.5)", "#1a2a6c"),
+    ],
+)
+def test_ink_colours_become_svg_hex(ink, expected):
+    assert ink_to_hex(ink) == expected
+
+
+def test_long_invalid_ink_is_quoted_short():
+    with pytest.raises(InvalidInputError, match="Ink must be a colour") as error:
+        ink_to_hex("x" * 100_000)
+    assert len(str(error.value)) < 200

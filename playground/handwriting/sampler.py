@@ -200,19 +200,25 @@ def write_lines(
     return result
 
 
-def drop_strokes_past_the_end(points: np.ndarray, max_advance: float) -> np.ndarray:
-    """Drop the last strokes of a written line while each starts with a jump to the right
-    longer than ``max_advance`` (x-heights).
+# A stroke that the network starts after the text has ended is one or two points long
+# when the line stops, while the shortest letter strokes of the training fonts have more.
+MAX_STRAY_STROKE_POINTS = 2
 
-    Such a jump is the word gap to a next word that the text does not have. While the
-    window moves onto the trailing space, the network already starts that word, and its
-    first point, a stroke of its own, renders as a stray dot after the last character.
+
+def drop_strokes_past_the_end(points: np.ndarray, max_advance: float) -> np.ndarray:
+    """Drop the last strokes of a written line while each is at most MAX_STRAY_STROKE_POINTS
+    long and starts with a jump to the right longer than ``max_advance`` (x-heights).
+
+    Such a stroke is the start of a next word that the text does not have: while the
+    window moves onto the trailing space, the network already jumps over the word gap
+    and puts the pen down, which renders as a stray dot after the last character.
+    Longer strokes after a wide gap are real letters, and they stay.
     """
     while True:
         lifts = np.flatnonzero(points[:-1, 2] > 0.5)
         if not len(lifts):
             return points
         start = lifts[-1] + 1  # first point of the last stroke
-        if points[start, 0] <= max_advance:
+        if len(points) - start > MAX_STRAY_STROKE_POINTS or points[start, 0] <= max_advance:
             return points
         points = points[:start]

@@ -1,7 +1,7 @@
 """From typed text to a handwritten SVG page: checks, character mapping, wrapping, writing."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from playground.errors import InvalidInputError
 from playground.handwriting.render import PageOptions, max_chars_per_line, render_page, wrap_text
@@ -12,6 +12,8 @@ MIN_PAGE_WIDTH, MAX_PAGE_WIDTH = 300, 2000
 MIN_STROKE_WIDTH, MAX_STROKE_WIDTH = 0.5, 8.0
 MIN_LINE_SPACING, MAX_LINE_SPACING = 1.5, 6.0
 # Ink colours: #rgb, #rrggbb, or the rgb()/rgba() form that colour pickers send.
+# Quote at most this many characters of an invalid ink colour in a message.
+MAX_QUOTED_INK = 40
 COLOUR_PATTERN = re.compile(
     r"#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}"
     r"|rgba?\(\s*\d{1,3}(\.\d+)?\s*,\s*\d{1,3}(\.\d+)?\s*,\s*\d{1,3}(\.\d+)?\s*"
@@ -76,10 +78,36 @@ def check_page_options(options: PageOptions) -> None:
             or not low <= value <= high
         ):
             raise InvalidInputError(f"{name} must be between {low:g} and {high:g}, not {value!r}.")
-    if not isinstance(options.ink, str) or not COLOUR_PATTERN.fullmatch(options.ink.strip()):
+    ink_to_hex(options.ink)
+
+
+def ink_to_hex(ink: str) -> str:
+    """Return the ink colour as #rrggbb; raise InvalidInputError for anything else.
+
+    Colour pickers send #rgb, #rrggbb, rgb() or rgba() with fractional values,
+    but SVG 1.1, which svgwrite checks against, takes neither rgba() nor
+    fractions in rgb(). The alpha of rgba() is dropped, so the ink is opaque.
+    """
+    match = COLOUR_PATTERN.fullmatch(ink.strip()) if isinstance(ink, str) else None
+    if match is None:
+        if isinstance(ink, str):
+            cut = "…" if len(ink) > MAX_QUOTED_INK else ""
+            shown = repr(ink[:MAX_QUOTED_INK]) + cut
+        else:
+            shown = "a value that is not text"
         raise InvalidInputError(
-            f"Ink must be a colour such as #1a2a6c or rgb(26, 42, 108), not {options.ink!r}."
+            f"Ink must be a colour such as #1a2a6c or rgb(26, 42, 108), not {shown}."
         )
+    colour = ink.strip()
+    if colour.startswith("#"):
+        digits = colour[1:]
+        if len(digits) == 3:
+            digits = "".join(digit * 2 for digit in digits)
+        return "#" + digits.lower()
+    channels = [float(value) for value in re.findall(r"\d+(?:\.\d+)?", colour)[:3]]
+    if any(channel > 255 for channel in channels):
+        raise InvalidInputError(f"Ink channels must be 0 to 255, not {colour!r}.")
+    return "#" + "".join(f"{round(channel):02x}" for channel in channels)
 
 
 def write_page(
@@ -92,6 +120,7 @@ def write_page(
 ) -> tuple[str, PreparedText]:
     """Write ``text`` in hand number ``hand``; return the SVG document and the mapping notes."""
     check_page_options(options)
+    options = replace(options, ink=ink_to_hex(options.ink))
     prepared = prepare_text(hw, text)
     lines = wrap_text(prepared.text, max_chars_per_line(options.page_width))
     written = write_lines(hw, [line for line in lines if line], hand, sampling_bias, seed=seed)
