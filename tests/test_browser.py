@@ -24,6 +24,7 @@ from playwright.sync_api import ConsoleMessage, Locator, Page, expect
 
 from playground.captioning.captioner import SHOWN_LABELS
 from playground.catalog import build_registry
+from playground.handwriting.sampler import DEFAULT_SAMPLING_BIAS
 from playground.neurons import encode_for_explorer
 from playground.own_text import MIN_TRAINING_SECONDS
 from playground.textgen import DEFAULT_LENGTH, make_sampling_options, stream_text
@@ -212,7 +213,9 @@ def test_handwriting_tab(page, screenshot_dir):
     hand_name = second_hand.inner_text()
     second_hand.click()
     expect(hand).to_have_value(hand_name)
-    expect(press_slider(page, "Legibility", "ArrowRight", times=5)).to_have_value("2")
+    # Five steps of 0.1 up from the default.
+    raised = f"{DEFAULT_SAMPLING_BIAS + 0.5:g}"
+    expect(press_slider(page, "Legibility", "ArrowRight", times=5)).to_have_value(raised)
 
     page.get_by_role("button", name="Write", exact=True).click()
     # The page's SVG carries the written text as its <title>.
