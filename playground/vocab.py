@@ -23,6 +23,22 @@ ASCII_LOOKALIKES = {
     "\u00ab": '"',
     "\u00bb": '"',
     "\t": " ",
+    "\u2039": "'",
+    "\u203a": "'",
+    # Latin letters that Unicode does not decompose into a base letter and a mark.
+    "\u00df": "ss",
+    "\u00e6": "ae",
+    "\u00c6": "AE",
+    "\u0153": "oe",
+    "\u0152": "OE",
+    "\u00f8": "o",
+    "\u00d8": "O",
+    "\u0142": "l",
+    "\u0141": "L",
+    "\u0111": "d",
+    "\u0110": "D",
+    "\u00fe": "th",
+    "\u00de": "Th",
 }
 
 

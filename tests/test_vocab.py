@@ -43,3 +43,10 @@ def test_lenient_encoding_uses_other_case():
 def test_lenient_encoding_normalises_newlines():
     vocab = CharVocab.from_text("a\n")
     assert vocab.encode_lenient("a\r\na\ra").text == "a\na\na"
+
+
+def test_letters_without_decomposition_are_spelled_out():
+    vocab = CharVocab(list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ '"))
+    encoded = vocab.encode_lenient("Straße, Ærø, Łódź \u2039x\u203a")
+    assert encoded.text == "Strasse AEro Lodz 'x'"
+    assert encoded.dropped == [","]
