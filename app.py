@@ -40,7 +40,12 @@ LAUNCH_OPTIONS = {"show_error": True, "max_file_size": MAX_UPLOAD_BYTES}
 
 THEME = gr.themes.Soft()
 # Generated text keeps its line breaks and columns in a monospace font, as in a script.
-CSS = ".generated-text textarea { font-family: ui-monospace, 'DejaVu Sans Mono', monospace; }"
+# A handwritten page can be wider than the window (page width up to 2,000 px), and
+# the layout hides horizontal overflow, so the page scrolls inside its own box.
+CSS = (
+    ".generated-text textarea { font-family: ui-monospace, 'DejaVu Sans Mono', monospace; }\n"
+    ".handwriting-page { overflow-x: auto; }"
+)
 
 
 def build_app(

@@ -114,7 +114,7 @@ def build(registry: ModelRegistry) -> None:
                 seed = gr.Number(
                     RANDOM_SEED, precision=0, minimum=RANDOM_SEED, maximum=MAX_SEED, label="Seed"
                 )
-    page = gr.HTML(label="Handwriting")
+    page = gr.HTML(label="Handwriting", elem_classes=["handwriting-page"])
     download = gr.File(label="Download SVG")
     notes = gr.Markdown()
     write_button.click(
