@@ -70,16 +70,25 @@ def read_text_upload(path) -> str:
     if not isinstance(path, (str, Path)) or not str(path):
         raise InvalidInputError("Upload a UTF-8 text file to train on.")
     path = Path(path)
+    unreadable = "The uploaded file could not be read; upload a text file."
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise InvalidInputError("The uploaded file could not be read; upload it again.") from exc
+        raise InvalidInputError(unreadable) from exc
+    # A raw API request can name a folder, such as the upload folder itself, in place of a file.
+    if not path.is_file():
+        raise InvalidInputError(unreadable)
     if size > MAX_UPLOAD_BYTES:
         raise InvalidInputError(
-            f"The file has {size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:g} MB."
+            f"The file has {size:,} bytes; the limit is {MAX_UPLOAD_BYTES:,} bytes "
+            f"({MAX_UPLOAD_BYTES / 1e6:g} MB)."
         )
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(unreadable) from exc
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInputError(
             f"The file is not UTF-8 text (byte {exc.start} cannot be decoded). "

@@ -1,6 +1,7 @@
 """Training on a visitor's own text: upload checks, the time bound, and sampling."""
 
 import math
+import os
 import time
 
 import pytest
@@ -44,7 +45,10 @@ def test_upload_keeps_old_mac_line_breaks(tmp_path):
         (b"\xff\xfe not utf-8 " * 40, "not UTF-8"),
         (b"short", "at least"),
         (b" \n\t" * 300, "at least"),
-        (b"a" * (MAX_UPLOAD_BYTES + 1), "limit is 2 MB"),
+        (
+            b"a" * (MAX_UPLOAD_BYTES + 1),
+            r"The file has 2,000,001 bytes; the limit is 2,000,000 bytes \(2 MB\)\.",
+        ),
     ],
     ids=["latin-1", "too-short", "whitespace", "too-big"],
 )
@@ -59,6 +63,24 @@ def test_bad_uploads_are_rejected(tmp_path, content, message):
 def test_missing_upload_is_rejected(path):
     with pytest.raises(InvalidInputError):
         read_text_upload(path)
+
+
+def test_folder_as_upload_is_rejected(tmp_path):
+    # A raw API request can send the upload folder itself as the file's path.
+    message = "The uploaded file could not be read; upload a text file."
+    with pytest.raises(InvalidInputError, match=message):
+        read_text_upload(str(tmp_path))
+
+
+def test_unreadable_upload_is_rejected(tmp_path):
+    path = tmp_path / "locked.txt"
+    path.write_text("word " * 100)
+    path.chmod(0)
+    if os.access(path, os.R_OK):
+        pytest.skip("this user can read a file without read permission (root)")
+    message = "The uploaded file could not be read; upload a text file."
+    with pytest.raises(InvalidInputError, match=message):
+        read_text_upload(str(path))
 
 
 def test_vocabulary_keeps_the_most_frequent_characters():
