@@ -139,8 +139,8 @@ def broken_files(folder):
 @pytest.mark.parametrize(
     "name, message",
     [
-        ("truncated.jpg", "truncated"),
-        ("truncated.png", "truncated"),
+        ("truncated.jpg", "the uploaded image file is truncated; upload the whole file again"),
+        ("truncated.png", "the uploaded image file is truncated; upload the whole file again"),
         ("notes.txt", "not an image"),
         ("random.png", "not an image"),
         ("empty.jpg", "empty"),

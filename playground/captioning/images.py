@@ -60,6 +60,9 @@ _DECODE_ERRORS = (
     Image.DecompressionBombError,
 )
 
+# How messages name an image that arrived as bytes, which is how the caption tab sends uploads.
+UPLOADED_FILE = "the uploaded file"
+
 # warnings.catch_warnings changes process-wide state, so calls that turn Pillow's
 # DecompressionBombWarning into an exception take turns.
 _open_lock = threading.Lock()
@@ -87,7 +90,7 @@ def load_image(source) -> Image.Image:
         data = bytes(source)
         if not data:
             raise InvalidInputError("The image file is empty (0 bytes).")
-        return _decode(io.BytesIO(data), "the uploaded file")
+        return _decode(io.BytesIO(data), UPLOADED_FILE)
     if isinstance(source, (str, Path)):
         path = Path(source)
         try:
@@ -279,8 +282,6 @@ def _unreadable(error: Exception, name: str) -> InvalidInputError:
     detail = str(error) or type(error).__name__
     logger.debug("cannot decode %s: %r", name, error)
     if isinstance(error, EOFError) or "truncated" in detail.lower():
-        return InvalidInputError(
-            f"The image file {name} is truncated ({detail.removeprefix('image file is truncated ')}"
-            "); upload the whole file again."
-        )
+        subject = "uploaded image file" if name == UPLOADED_FILE else f"image file {name}"
+        return InvalidInputError(f"The {subject} is truncated; upload the whole file again.")
     return InvalidInputError(f"The file is not an image Pillow can read ({name}: {detail}).")
