@@ -14,7 +14,7 @@ from playground.checkpoint import (
     load_checkpoint,
     load_state_into,
 )
-from playground.errors import InvalidInputError
+from playground.errors import InvalidInputError, describe_json_value
 from playground.models.char_lstm import CharLSTM, CharLSTMConfig
 from playground.sampling import MAX_SAMPLE_LENGTH, SamplingOptions, StepperWeights, generate
 from playground.vocab import CharVocab, EncodedPrime
@@ -141,7 +141,9 @@ def stream_text(
 ) -> tuple[EncodedPrime, Iterator[str]]:
     """Encode ``prime`` leniently and return it with an iterator over sampled characters."""
     if not isinstance(prime, str):
-        raise InvalidInputError(f"The priming text must be a string, not {type(prime).__name__}.")
+        raise InvalidInputError(
+            f"The priming text must be a string, not {describe_json_value(prime)}."
+        )
     if len(prime) > MAX_PRIME_LENGTH:
         raise InvalidInputError(
             f"The priming text has {len(prime)} characters; the maximum is {MAX_PRIME_LENGTH}."

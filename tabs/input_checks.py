@@ -18,41 +18,13 @@ from typing import Any
 
 import gradio as gr
 
-from playground.errors import InvalidInputError
+from playground.errors import InvalidInputError, describe_json_value
 from tabs.errors import user_errors
 
-# Quote at most this many characters of a text that arrived in place of another value.
-MAX_QUOTED_CHARS = 40
 # List at most this many of a dropdown's choices in a message.
 MAX_LISTED_CHOICES = 12
 # gradio_client.handle_file() and the browser mark an uploaded file this way.
 FILE_MARKER = {"_type": "gradio.FileData"}
-
-
-def describe_json_value(value: Any) -> str:
-    """Describe a JSON value in words for a message, quoting at most MAX_QUOTED_CHARS."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and math.isnan(value):
-        return "NaN"
-    if isinstance(value, float) and math.isinf(value):
-        return "infinity" if value > 0 else "minus infinity"
-    if isinstance(value, (int, float)):
-        digits = str(value)
-        if len(digits) > MAX_QUOTED_CHARS:
-            return f"a number with {len(digits)} digits"
-        return f"the number {digits}"
-    if isinstance(value, str):
-        if len(value) > MAX_QUOTED_CHARS:
-            return f"the text {value[:MAX_QUOTED_CHARS]!r}… ({len(value):,} characters)"
-        return f"the text {value!r}"
-    if isinstance(value, list):
-        return f"a list of {len(value)} values"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a value of type {type(value).__name__}"
 
 
 def format_bound(value: float) -> str:

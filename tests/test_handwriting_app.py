@@ -62,10 +62,12 @@ def test_unknown_characters_are_mapped_or_skipped(tiny_hand):
     "text, options, message",
     [
         ("", PageOptions(), "Type some text"),
+        (None, PageOptions(), "Type some text to write"),
         ("\u2603\u2603", PageOptions(), "Type some text"),
         ("x" * (MAX_TEXT_LENGTH + 1), PageOptions(), "maximum is 500"),
-        (123, PageOptions(), "must be a string"),
+        (123, PageOptions(), "The text must be a string, not the number 123"),
         ("hi", PageOptions(ink="red;}</style><script>"), "Ink must be a colour"),
+        ("hi", PageOptions(ink=None), r"Ink must be a colour .*, not null\."),
         ("hi", PageOptions(page_width=10), "Page width"),
         ("hi", PageOptions(stroke_width=float("nan")), "Stroke width"),
     ],

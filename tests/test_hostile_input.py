@@ -262,7 +262,7 @@ def dropdown_cases(endpoint: Endpoint) -> list[Case]:
                 endpoint.name,
                 f"{label} list",
                 args,
-                (f"{label}: ", "is not in the list of choices"),
+                (f"{label}: a list of 1 value is not", "is not in the list of choices"),
             )
         )
         for choice in choices:
@@ -309,7 +309,7 @@ HANDWRITING = Endpoint(
         "1 MB": f"the maximum is {MAX_TEXT_LENGTH}",
         "long word": f"the maximum is {MAX_TEXT_LENGTH}",
     },
-    none_text_error="The text must be a string",
+    none_text_error=NO_HANDWRITING,
     numbers={
         2: ("Legibility", 0, MAX_SAMPLING_BIAS),
         3: ("Stroke width", MIN_STROKE_WIDTH, MAX_STROKE_WIDTH),
@@ -331,7 +331,7 @@ SCORE = Endpoint(
         "emoji only": "None of the review's characters are in the model's alphabet",
         "1 MB": f"the maximum is {MAX_REVIEW_LENGTH}",
     },
-    none_text_error="The review must be text",
+    none_text_error=NO_REVIEW,
 )
 WRITE_REVIEW = Endpoint(
     "/write_review",
@@ -421,7 +421,7 @@ def handwriting_cases() -> list[Case]:
         Case(
             "/write_handwriting", "ink as a number", replace(base, 4, 123), "Ink must be a string"
         ),
-        Case("/write_handwriting", "ink as null", replace(base, 4, None), ink_error),
+        Case("/write_handwriting", "ink as null", replace(base, 4, None), (ink_error, "not null.")),
         Case("/write_handwriting", "animate", replace(base, 7, True), None),
         Case("/write_handwriting", "animate as text", replace(base, 7, "yes"), "true or false"),
         Case("/write_handwriting", "animate as 1", replace(base, 7, 1), "true or false"),
@@ -891,6 +891,8 @@ DEVELOPER_TEXT = [
     "<class ",
     "Exception",
     str(REPO_ROOT),
+    "NoneType",
+    "not None.",
 ]
 
 

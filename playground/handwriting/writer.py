@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass, replace
 
-from playground.errors import InvalidInputError
+from playground.errors import InvalidInputError, describe_json_value
 from playground.handwriting.render import PageOptions, max_chars_per_line, render_page, wrap_text
 from playground.handwriting.sampler import HandwritingModel, write_lines
 
@@ -40,8 +40,10 @@ class PreparedText:
 
 def prepare_text(hw: HandwritingModel, text) -> PreparedText:
     """Check the typed text and map it onto the model's alphabet."""
+    if text is None:
+        raise InvalidInputError("Type some text to write.")
     if not isinstance(text, str):
-        raise InvalidInputError(f"The text must be a string, not {type(text).__name__}.")
+        raise InvalidInputError(f"The text must be a string, not {describe_json_value(text)}.")
     if len(text) > MAX_TEXT_LENGTH:
         raise InvalidInputError(
             f"The text has {len(text)} characters; the maximum is {MAX_TEXT_LENGTH}."
@@ -94,7 +96,7 @@ def ink_to_hex(ink: str) -> str:
             cut = "…" if len(ink) > MAX_QUOTED_INK else ""
             shown = repr(ink[:MAX_QUOTED_INK]) + cut
         else:
-            shown = "a value that is not text"
+            shown = describe_json_value(ink)
         raise InvalidInputError(
             f"Ink must be a colour such as #1a2a6c or rgb(26, 42, 108), not {shown}."
         )

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from playground.checkpoint import CheckpointError, checkpoint_paths
-from playground.errors import InvalidInputError
+from playground.errors import InvalidInputError, describe_json_value
 from playground.sampling import SamplingOptions, generate
 from playground.textgen import CharLanguageModel, load_char_language_model
 
@@ -75,7 +75,9 @@ class SentimentTraceModel:
     def write(self, prime: str, unit_value: float, options: SamplingOptions) -> Iterator[str]:
         """Yield a sampled review, character by character, with the unit held at ``unit_value``."""
         if not isinstance(prime, str):
-            raise InvalidInputError(f"The opening must be text, not {type(prime).__name__}.")
+            raise InvalidInputError(
+                f"The opening must be a string, not {describe_json_value(prime)}."
+            )
         if len(prime) > MAX_REVIEW_LENGTH:
             raise InvalidInputError(
                 f"The opening has {len(prime)} characters; the maximum is {MAX_REVIEW_LENGTH}."
@@ -93,8 +95,10 @@ class SentimentTraceModel:
 
 
 def check_review(review) -> str:
+    if review is None:
+        raise InvalidInputError("Enter a review to score.")
     if not isinstance(review, str):
-        raise InvalidInputError(f"The review must be text, not {type(review).__name__}.")
+        raise InvalidInputError(f"The review must be a string, not {describe_json_value(review)}.")
     if not review.strip():
         raise InvalidInputError("Enter a review to score.")
     if len(review) > MAX_REVIEW_LENGTH:
