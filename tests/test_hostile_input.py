@@ -590,7 +590,7 @@ def train_cases() -> list[Case]:
         text_file("only NUL bytes", FileRef("nul.txt"), "at least 200"),
         text_file("binary", FileRef("photo.png"), "not UTF-8"),
         text_file("UTF-16", FileRef("utf16.txt"), "not UTF-8"),
-        text_file("over 2 MB", FileRef("big.txt"), "the limit is 2 MB"),
+        text_file("over 2 MB", FileRef("big.txt"), "the limit is 2,000,000 bytes"),
         text_file("as text", "abc", NOT_A_FILE),
         text_file("as 1 MB of text", ONE_MB_TEXT, NOT_A_FILE),
         text_file("as a number", 5, NOT_A_FILE),
@@ -627,7 +627,7 @@ def train_cases() -> list[Case]:
         text_file(
             "with a hostile file name", FileRef("<img src=x onerror=alert(2)>.txt"), "at least 200"
         ),
-        text_file("one byte over 2 MB", FileRef("over.txt"), "the limit is 2 MB"),
+        text_file("one byte over 2 MB", FileRef("over.txt"), "the limit is 2,000,000 bytes"),
     ]
     return cases
 
