@@ -98,10 +98,12 @@ def test_full_queue_rejects_at_once(tiny_checkpoint_dir):
     demo, client = launch_app(registry, queue_max_size=1)
     args = ("ROMEO:", "tiny", 0.8, 0, 20, 1)
     try:
-        running = [
-            client.submit(*args, api_name="/generate_text") for _ in range(CONCURRENCY_PER_EVENT)
-        ]
-        wait_for(running, Status.PROCESSING)
+        # One at a time: with room for one waiting request, a second request sent before a
+        # worker takes the first would find the queue full.
+        running = []
+        for _ in range(CONCURRENCY_PER_EVENT):
+            running.append(client.submit(*args, api_name="/generate_text"))
+            wait_for(running, Status.PROCESSING)
         waiting = client.submit(*args, api_name="/generate_text")
         wait_for([waiting], Status.IN_QUEUE)
 
