@@ -44,7 +44,7 @@ THEME = gr.themes.Soft()
 # the layout hides horizontal overflow, so the page scrolls inside its own box.
 CSS = (
     ".generated-text textarea { font-family: ui-monospace, 'DejaVu Sans Mono', monospace; }\n"
-    ".handwriting-page { overflow-x: auto; }"
+    ".handwriting-page { overflow-x: auto !important; }"
 )
 
 
