@@ -12,8 +12,6 @@ MIN_PAGE_WIDTH, MAX_PAGE_WIDTH = 300, 2000
 MIN_STROKE_WIDTH, MAX_STROKE_WIDTH = 0.5, 8.0
 MIN_LINE_SPACING, MAX_LINE_SPACING = 1.5, 6.0
 # Ink colours: #rgb, #rrggbb, or the rgb()/rgba() form that colour pickers send.
-# Quote at most this many characters of an invalid ink colour in a message.
-MAX_QUOTED_INK = 40
 COLOUR_PATTERN = re.compile(
     r"#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}"
     r"|rgba?\(\s*\d{1,3}(\.\d+)?\s*,\s*\d{1,3}(\.\d+)?\s*,\s*\d{1,3}(\.\d+)?\s*"
@@ -92,13 +90,9 @@ def ink_to_hex(ink: str) -> str:
     """
     match = COLOUR_PATTERN.fullmatch(ink.strip()) if isinstance(ink, str) else None
     if match is None:
-        if isinstance(ink, str):
-            cut = "…" if len(ink) > MAX_QUOTED_INK else ""
-            shown = repr(ink[:MAX_QUOTED_INK]) + cut
-        else:
-            shown = describe_json_value(ink)
         raise InvalidInputError(
-            f"Ink must be a colour such as #1a2a6c or rgb(26, 42, 108), not {shown}."
+            "Ink must be a colour such as #1a2a6c or rgb(26, 42, 108), "
+            f"not {describe_json_value(ink)}."
         )
     colour = ink.strip()
     if colour.startswith("#"):
