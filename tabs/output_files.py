@@ -1,10 +1,10 @@
 """Files that handlers return to Gradio, each written once under its own name.
 
 Gradio copies a returned file path into its cache, writing the copy under a
-temporary name and renaming it into place. A returned PIL image is different
-in Gradio 6.31: it is written straight to a file named by a hash of its
-bytes, so two requests that return the same image at once write the same
-file, and a client can download it half-written. Handlers therefore write
+temporary name and renaming it into place. Gradio 6.31 writes a returned PIL
+image straight to a file named by a hash of its bytes instead. Two requests
+that return the same image at once then write the same file, and a client
+can download it half-written. Handlers therefore write
 their images and documents here and return the paths.
 """
 

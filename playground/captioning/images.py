@@ -60,7 +60,7 @@ _DECODE_ERRORS = (
     Image.DecompressionBombError,
 )
 
-# How messages name an image that arrived as bytes, which is how the caption tab sends uploads.
+# The name that messages give an image that arrived as bytes (the caption tab's uploads).
 UPLOADED_FILE = "the uploaded file"
 
 # warnings.catch_warnings changes process-wide state, so calls that turn Pillow's

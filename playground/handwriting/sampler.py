@@ -201,7 +201,8 @@ def write_lines(
 
 
 # A stroke that the network starts after the text has ended is one or two points long
-# when the line stops, while the shortest letter strokes of the training fonts have more.
+# when the line stops. Some fonts draw a full stop as one point too, but after a small
+# jump, which the width test below keeps.
 MAX_STRAY_STROKE_POINTS = 2
 
 
@@ -209,9 +210,9 @@ def drop_strokes_past_the_end(points: np.ndarray, max_advance: float) -> np.ndar
     """Drop the last strokes of a written line while each is at most MAX_STRAY_STROKE_POINTS
     long and starts with a jump to the right longer than ``max_advance`` (x-heights).
 
-    Such a stroke is the start of a next word that the text does not have: while the
-    window moves onto the trailing space, the network already jumps over the word gap
-    and puts the pen down, which renders as a stray dot after the last character.
+    Such a stroke starts a next word that the text does not have. While the window
+    moves onto the trailing space, the network already jumps over the word gap and
+    puts the pen down, and that point renders as a stray dot after the last character.
     Longer strokes after a wide gap are real letters, and they stay.
     """
     while True:
